@@ -1,0 +1,220 @@
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from scfm.errors import DomainError, ensure_no_dependents
+from scfm.metadata import merge_metadata
+
+from .models import DEFAULT_ACCOUNT_SETTINGS, AccessToken, Account, Permission, User
+
+ACCOUNT_FIELDS = (
+    "twilio_account_sid",
+    "somleng_account_sid",
+    "twilio_auth_token",
+    "somleng_auth_token",
+    "call_flow_logic",
+    "platform_provider_name",
+    "somleng_api_host",
+    "somleng_api_base_url",
+)
+
+
+def _save_account(account: Account) -> Account:
+    for column in ("twilio_account_sid", "somleng_account_sid"):
+        value = getattr(account, column)
+        if value:
+            setattr(account, column, value.strip())
+            clash = Account.objects.exclude(pk=account.pk).filter(**{f"{column}__iexact": value.strip()})
+            if clash.exists():
+                raise DomainError({column: ["has already been taken"]})
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        raise DomainError({"base": ["an account with this SID already exists"]}) from None
+    return account
+
+
+def account_create(
+    *, settings: dict | None = None, metadata: dict | None = None, metadata_merge_mode: str | None = None, **fields
+) -> Account:
+    """Create an account; settings start from the documented defaults."""
+    account = Account(
+        settings={**DEFAULT_ACCOUNT_SETTINGS, **(settings or {})},
+        metadata=merge_metadata({}, metadata),
+        **{key: value for key, value in fields.items() if key in ACCOUNT_FIELDS},
+    )
+    return _save_account(account)
+
+
+def account_update(
+    *,
+    account: Account,
+    settings: dict | None = None,
+    metadata: dict | None = None,
+    metadata_merge_mode: str | None = None,
+    **fields,
+) -> Account:
+    """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out)."""
+    for key, value in fields.items():
+        if key in ACCOUNT_FIELDS:
+            setattr(account, key, value)
+    if settings is not None:
+        account.settings = {**DEFAULT_ACCOUNT_SETTINGS, **settings}
+    account.metadata = merge_metadata(account.metadata, metadata, metadata_merge_mode)
+    return _save_account(account)
+
+
+def account_delete(*, account: Account) -> None:
+    """Delete an account that owns nothing."""
+    ensure_no_dependents(
+        account,
+        [
+            ("users", "users"),
+            ("access_tokens", "access tokens"),
+            ("contacts", "contacts"),
+            ("callouts", "callouts"),
+            ("batch_operations", "batch operations"),
+        ],
+    )
+    account.delete()
+
+
+@transaction.atomic
+def super_admin_account_ensure() -> Account:
+    """The super-admin account, created on first use."""
+    account = None
+    for candidate in Account.objects.order_by("pk").only("pk", "permissions"):
+        if "super_admin" in (candidate.permissions or []):
+            account = Account.objects.get(pk=candidate.pk)
+            break
+    if account is None:
+        account = Account.objects.create(permissions=["super_admin"], metadata={"name": "Super Admin"})
+    return account
+
+
+@transaction.atomic
+def super_admin_token_ensure() -> AccessToken:
+    """An access token of the super-admin account holding every permission (bootstrap)."""
+    account = super_admin_account_ensure()
+    everything = sorted(Permission.values)
+    for token in AccessToken.objects.filter(account=account).order_by("pk"):
+        if set(everything) <= set(token.permissions):
+            return token
+    return AccessToken.objects.create(
+        account=account, created_by=account, permissions=everything, metadata={"name": "bootstrap"}
+    )
+
+
+def access_token_create(
+    *,
+    principal,
+    account: Account,
+    permissions: list[str] | None = None,
+    metadata: dict | None = None,
+    metadata_merge_mode: str | None = None,
+) -> AccessToken:
+    """Create a token; a caller can only grant permissions it holds itself (super admins grant anything)."""
+    permissions = sorted(set(permissions or []))
+    _check_grantable(principal, permissions)
+    return AccessToken.objects.create(
+        account=account, created_by=principal.account, permissions=permissions, metadata=merge_metadata({}, metadata)
+    )
+
+
+def _check_grantable(principal, permissions: list[str]) -> None:
+    if principal.is_super_admin:
+        return
+    missing = sorted(set(permissions) - set(principal.permissions))
+    if missing:
+        raise DomainError({"permissions": [f"cannot grant permissions the caller does not hold: {', '.join(missing)}"]})
+
+
+def access_token_update(
+    *,
+    principal,
+    token: AccessToken,
+    permissions: list[str] | None = None,
+    metadata: dict | None = None,
+    metadata_merge_mode: str | None = None,
+) -> AccessToken:
+    if permissions is not None:
+        permissions = sorted(set(permissions))
+        _check_grantable(principal, permissions)
+        token.permissions = permissions
+    token.metadata = merge_metadata(token.metadata, metadata, metadata_merge_mode)
+    token.save()
+    return token
+
+
+def access_token_delete(*, principal, token: AccessToken) -> None:
+    """Only the account that created a token, or a super admin, may delete it."""
+    if not principal.is_super_admin and token.created_by_id not in (None, principal.account.pk):
+        raise DomainError({"base": ["Cannot delete record because the destroyer is not the creator"]})
+    token.delete()
+
+
+def user_create(
+    *,
+    account: Account,
+    email: str,
+    password: str,
+    metadata: dict | None = None,
+    metadata_merge_mode: str | None = None,
+    locale: str | None = None,
+) -> User:
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError({"email": ["has already been taken"]})
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=email,
+                password=password,
+                account=account,
+                metadata=merge_metadata({}, metadata),
+                locale=locale or "en",
+            )
+    except IntegrityError:
+        raise DomainError({"email": ["has already been taken"]}) from None
+
+
+def user_update(
+    *,
+    user: User,
+    email: str | None = None,
+    password: str | None = None,
+    metadata: dict | None = None,
+    metadata_merge_mode: str | None = None,
+    locale: str | None = None,
+) -> User:
+    if email is not None and email.lower() != user.email.lower():
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise DomainError({"email": ["has already been taken"]})
+        user.email = email
+    if password:
+        user.set_password(password)
+    if locale:
+        user.locale = locale
+    user.metadata = merge_metadata(user.metadata, metadata, metadata_merge_mode)
+    user.save()
+    return user
+
+
+def user_delete(*, user: User) -> None:
+    user.delete()
+
+
+def user_invite(*, user: User) -> User:
+    """Send the user an invitation email through Django's email backend."""
+    send_mail(
+        subject="You have been invited to SCFM",
+        message=(
+            f"Hello,\n\nYou have been invited to join an SCFM account as {user.email}.\n"
+            "Ask your administrator for your initial password, then sign in and change it.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    user.invitation_sent_at = timezone.now()
+    user.save(update_fields=["invitation_sent_at", "updated_at"])
+    return user

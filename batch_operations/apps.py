@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class BatchOperationsConfig(AppConfig):
+    name = "batch_operations"

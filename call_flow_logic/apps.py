@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CallFlowLogicConfig(AppConfig):
+    name = "call_flow_logic"

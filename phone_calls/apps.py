@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PhoneCallsConfig(AppConfig):
+    name = "phone_calls"

@@ -1,0 +1,136 @@
+from django.db import models
+from django_fsm import FSMField, FSMModelMixin
+
+from scfm.models import TimestampedModel
+
+
+class PhoneCallStatus(models.TextChoices):
+    CREATED = "created"
+    QUEUED = "queued"
+    REMOTELY_QUEUED = "remotely_queued"
+    ERRORED = "errored"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NOT_ANSWERED = "not_answered"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+ACTIVE_STATUSES = (
+    PhoneCallStatus.CREATED,
+    PhoneCallStatus.QUEUED,
+    PhoneCallStatus.REMOTELY_QUEUED,
+    PhoneCallStatus.IN_PROGRESS,
+)
+IN_FLIGHT_STATUSES = (PhoneCallStatus.QUEUED, PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS)
+
+
+class PhoneCall(FSMModelMixin, TimestampedModel):
+    """One attempt to call one number (or one inbound call), followed from creation to its outcome.
+
+    Outbound calls belong to a callout participation; inbound calls have none. `dispatched_at` is stamped before the
+    provider is asked to dial, so a repeated task never dials twice; `queue_after` delays retries.
+    """
+
+    Status = PhoneCallStatus
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="phone_calls")
+    callout = models.ForeignKey(
+        "callouts.Callout", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+    )
+    callout_participation = models.ForeignKey(
+        "callouts.CalloutParticipation", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+    )
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="phone_calls")
+    status = FSMField(default=PhoneCallStatus.CREATED, choices=PhoneCallStatus.choices, protected=True)
+    msisdn = models.CharField(max_length=32)
+    remote_call_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    remote_status = models.CharField(max_length=64, null=True, blank=True)
+    remote_direction = models.CharField(max_length=64, null=True, blank=True)
+    remote_error_message = models.TextField(null=True, blank=True)
+    metadata = models.JSONField(default=dict)
+    remote_response = models.JSONField(default=dict)
+    remote_queue_response = models.JSONField(default=dict)
+    remote_request_params = models.JSONField(default=dict)
+    call_flow_logic = models.CharField(max_length=255)
+    remotely_queued_at = models.DateTimeField(null=True, blank=True)
+    duration = models.IntegerField(default=0)
+    lock_version = models.IntegerField(default=0)
+    remote_status_fetch_queued_at = models.DateTimeField(null=True, blank=True)
+    queue_after = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    create_batch_operation = models.ForeignKey(
+        "batch_operations.BatchOperation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queue_batch_operation = models.ForeignKey(
+        "batch_operations.BatchOperation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queue_remote_fetch_batch_operation = models.ForeignKey(
+        "batch_operations.BatchOperation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # at most one live attempt per participation: retries never overlap a call still in progress
+            models.UniqueConstraint(
+                fields=["callout_participation"],
+                condition=models.Q(status__in=["created", "queued", "remotely_queued", "in_progress"]),
+                name="phone_calls_one_active_per_participation",
+            ),
+        ]
+        indexes = [
+            # the dispatcher: created calls of running callouts
+            models.Index(fields=["callout", "status"], name="phone_calls_callout_st_idx"),
+            # in-flight counts per account and status filters
+            models.Index(fields=["account", "status"], name="phone_calls_account_st_idx"),
+            # /api/callout_participations/:id/phone_calls and retry checks
+            models.Index(fields=["callout_participation"], name="phone_calls_particip_idx"),
+            # /api/contacts/:id/phone_calls and the contact delete check
+            models.Index(fields=["contact"], name="phone_calls_contact_idx"),
+            # stale-status polling
+            models.Index(fields=["status", "remotely_queued_at"], name="phone_calls_stale_poll_idx"),
+            # q[msisdn]
+            models.Index(fields=["msisdn"], name="phone_calls_msisdn_idx"),
+            # created_at range filters
+            models.Index(fields=["created_at"], name="phone_calls_created_at_idx"),
+        ]
+
+
+class RemotePhoneCallEvent(TimestampedModel):
+    """One webhook callback from Twilio/Somleng about a call: the posted parameters, kept as they came."""
+
+    phone_call = models.ForeignKey(PhoneCall, on_delete=models.PROTECT, related_name="remote_phone_call_events")
+    details = models.JSONField(default=dict)
+    metadata = models.JSONField(default=dict)
+    remote_call_id = models.CharField(max_length=255)
+    remote_direction = models.CharField(max_length=64)
+    call_flow_logic = models.CharField(max_length=255)
+    call_duration = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # events of a call
+            models.Index(fields=["phone_call"], name="remote_events_call_idx"),
+            # q[remote_call_id]
+            models.Index(fields=["remote_call_id"], name="remote_events_sid_idx"),
+        ]
+
+
+class Recording(TimestampedModel):
+    """A recording made during a call (`<Record>`), with its audio fetched from the provider."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="recordings")
+    phone_call = models.ForeignKey(PhoneCall, on_delete=models.PROTECT, related_name="recordings")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="recordings")
+    external_recording_id = models.CharField(max_length=255, unique=True)
+    external_recording_url = models.CharField(max_length=2048)
+    duration = models.IntegerField(default=0)
+    audio_file = models.FileField(upload_to="recordings/", null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # recordings list, newest first
+            models.Index(fields=["account", "created_at"], name="recordings_account_idx"),
+        ]

@@ -1,0 +1,56 @@
+"""Pagination with Per-Page and Total headers and an RFC 8288 Link header (first, prev, next, last)."""
+
+import math
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+DEFAULT_PER_PAGE = 25
+MAX_PER_PAGE = 1000
+
+
+def _positive_int(request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return max(int(raw), 1)
+    except ValueError:
+        raise ValidationError({name: ["must be a positive integer"]}) from None
+
+
+class HeaderPagination(BasePagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.per_page = min(_positive_int(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+        self.page = _positive_int(request, "page", 1)
+        self.total = queryset.count()
+        offset = (self.page - 1) * self.per_page
+        return list(queryset[offset : offset + self.per_page])
+
+    def _page_url(self, page: int) -> str:
+        query = self.request.query_params.copy()
+        query["page"] = str(page)
+        return self.request.build_absolute_uri(self.request.path) + "?" + query.urlencode()
+
+    def link_header(self) -> str | None:
+        last_page = max(math.ceil(self.total / self.per_page), 1)
+        links = []
+        if self.page > 1:
+            links.append((1, "first"))
+            links.append((min(self.page - 1, last_page), "prev"))
+        if self.page < last_page:
+            links.append((last_page, "last"))
+            links.append((self.page + 1, "next"))
+        return ", ".join(f'<{self._page_url(page)}>; rel="{rel}"' for page, rel in links) or None
+
+    def get_paginated_response(self, data):
+        headers = {"Per-Page": str(self.per_page), "Total": str(self.total)}
+        link = self.link_header()
+        if link:
+            headers["Link"] = link
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema

@@ -1,0 +1,33 @@
+"""Log formatting: plain text or one JSON object per line, each line tagged with the request id."""
+
+import json
+import logging
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+phone_call_id_var: ContextVar[int | None] = ContextVar("phone_call_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        phone_call_id = phone_call_id_var.get()
+        if phone_call_id is not None and not hasattr(record, "phone_call_id"):
+            record.phone_call_id = phone_call_id
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if getattr(record, "phone_call_id", None) is not None:
+            payload["phone_call_id"] = record.phone_call_id
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(payload)

@@ -1,0 +1,164 @@
+"""Django settings for SCFM. Every setting comes from an environment variable (see README.md)."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("SCFM_DATA_DIR", BASE_DIR / "var"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "scfm-insecure-development-key-change-me")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+PORT = env_int("PORT", 8000)
+SCFM_PUBLIC_URL = os.environ.get("SCFM_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "scfm",
+    "accounts",
+    "contacts",
+    "callouts",
+    "batch_operations",
+    "phone_calls",
+    "call_flow_logic",
+]
+
+MIDDLEWARE = [
+    "scfm.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "scfm.urls"
+WSGI_APPLICATION = "scfm.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DEFAULT_SQLITE_URL = f"sqlite:///{DATA_DIR / 'scfm.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+STATIC_URL = "static/"
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@scfm.local")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["scfm.api.authentication.AccessTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["scfm.api.permissions.ResourcePermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "scfm.api.parsers.JSONBodyParser",
+        "scfm.api.parsers.BracketFormParser",
+        "scfm.api.parsers.BracketMultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "scfm.api.pagination.HeaderPagination",
+    "DEFAULT_FILTER_BACKENDS": ["scfm.api.filters.QueryFilterBackend", "scfm.api.filters.SortBackend"],
+    "EXCEPTION_HANDLER": "scfm.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SCFM API",
+    "DESCRIPTION": "Simple Call Flow Manager: contacts, callouts, batch operations, phone calls and IVR call flows.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Single-tenant HTTP Basic mode (rest-api-v1.md): these credentials act as the super-admin account.
+HTTP_BASIC_AUTH_USER = os.environ.get("HTTP_BASIC_AUTH_USER") or None
+HTTP_BASIC_AUTH_PASSWORD = os.environ.get("HTTP_BASIC_AUTH_PASSWORD") or None
+
+# Celery: Redis in production; a file-system broker that needs no server by default.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+BROKER_DIR = DATA_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+SCFM_SCHEDULER_INTERVAL = float(os.environ.get("SCFM_SCHEDULER_INTERVAL", 10))
+
+# Telephony defaults (per-account settings override these).
+PLATFORM_PROVIDER = os.environ.get("PLATFORM_PROVIDER", "simulator")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or None
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN") or None
+SOMLENG_ACCOUNT_SID = os.environ.get("SOMLENG_ACCOUNT_SID") or None
+SOMLENG_AUTH_TOKEN = os.environ.get("SOMLENG_AUTH_TOKEN") or None
+SOMLENG_CLIENT_REST_API_HOST = os.environ.get("SOMLENG_CLIENT_REST_API_HOST") or None
+SOMLENG_CLIENT_REST_API_BASE_URL = os.environ.get("SOMLENG_CLIENT_REST_API_BASE_URL") or None
+REGISTERED_CALL_FLOW_LOGIC = [
+    name.strip() for name in os.environ.get("REGISTERED_CALL_FLOW_LOGIC", "").split(",") if name.strip()
+]
+
+SCFM_LOG_FORMAT = os.environ.get("SCFM_LOG_FORMAT", "text")
+SCFM_LOG_LEVEL = os.environ.get("SCFM_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "scfm.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "scfm.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if SCFM_LOG_FORMAT == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": SCFM_LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

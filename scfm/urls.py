@@ -1,0 +1,26 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scfm import views
+
+api_patterns = [
+    path("", include("accounts.api.urls")),
+    path("", include("contacts.api.urls")),
+    path("", include("callouts.api.urls")),
+    path("", include("batch_operations.api.urls")),
+    path("", include("phone_calls.api.urls")),
+    path("schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    path(
+        "docs",
+        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
+    ),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("health", views.health, name="health"),
+]
+
+handler404 = "scfm.api.exceptions.json_not_found"
+handler500 = "scfm.api.exceptions.json_server_error"

@@ -1,0 +1,74 @@
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import Permission
+from tests.factories import AccessTokenFactory, AccountFactory
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgresql: needs PostgreSQL (row locks, concurrency)")
+    config.addinivalue_line("markers", "redis: needs a Redis broker")
+
+
+@pytest.fixture
+def require_postgresql(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001
+        pytest.skip(f"needs Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory()
+
+
+@pytest.fixture
+def other_account(db):
+    return AccountFactory()
+
+
+@pytest.fixture
+def make_client(db):
+    """An API client whose bearer token belongs to `account` and holds `permissions` (all by default)."""
+
+    def build(account=None, permissions=None):
+        token = AccessTokenFactory(
+            account=account or AccountFactory(),
+            permissions=list(Permission.values) if permissions is None else permissions,
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+        client.token = token
+        client.account = token.account
+        return client
+
+    return build
+
+
+@pytest.fixture
+def client_for(make_client, account):
+    return make_client(account)
+
+
+@pytest.fixture
+def anonymous():
+    return APIClient()
+
+
+@pytest.fixture
+def super_admin_client(make_client):
+    return make_client(AccountFactory(permissions=["super_admin"]))
