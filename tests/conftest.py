@@ -72,3 +72,18 @@ def anonymous():
 @pytest.fixture
 def super_admin_client(make_client):
     return make_client(AccountFactory(permissions=["super_admin"]))
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline():
+    """Tasks enqueued in tests run inline (real code, no broker) unless a test starts real workers.
+
+    Services enqueue with transaction.on_commit: wrap the act in django_capture_on_commit_callbacks(execute=True)
+    (or use transactional_db) to see their effects.
+    """
+    from scfm.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
