@@ -1,5 +1,7 @@
+from datetime import timedelta
+
 from django.db import models
-from django_fsm import FSMField, FSMModelMixin
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from scfm.models import TimestampedModel
 
@@ -25,6 +27,53 @@ ACTIVE_STATUSES = (
     PhoneCallStatus.IN_PROGRESS,
 )
 IN_FLIGHT_STATUSES = (PhoneCallStatus.QUEUED, PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS)
+TERMINAL_STATUSES = (
+    PhoneCallStatus.COMPLETED,
+    PhoneCallStatus.BUSY,
+    PhoneCallStatus.NOT_ANSWERED,
+    PhoneCallStatus.FAILED,
+    PhoneCallStatus.CANCELED,
+    PhoneCallStatus.ERRORED,
+)
+# Twilio/Somleng CallStatus -> our status. "queued"/"initiated" say nothing new (or expire the call after an hour).
+REMOTE_STATUS_TO_STATUS = {
+    "ringing": PhoneCallStatus.IN_PROGRESS,
+    "in-progress": PhoneCallStatus.IN_PROGRESS,
+    "answered": PhoneCallStatus.IN_PROGRESS,
+    "busy": PhoneCallStatus.BUSY,
+    "failed": PhoneCallStatus.FAILED,
+    "no-answer": PhoneCallStatus.NOT_ANSWERED,
+    "canceled": PhoneCallStatus.CANCELED,
+    "completed": PhoneCallStatus.COMPLETED,
+}
+# progress order: a remote status may only move a call forward
+STATUS_RANK = {
+    PhoneCallStatus.CREATED: 0,
+    PhoneCallStatus.QUEUED: 1,
+    PhoneCallStatus.REMOTELY_QUEUED: 2,
+    PhoneCallStatus.EXPIRED: 2,
+    PhoneCallStatus.IN_PROGRESS: 3,
+    **{status: 4 for status in TERMINAL_STATUSES},
+}
+EXPIRE_REMOTELY_QUEUED_AFTER = timedelta(hours=1)
+
+
+def status_for_remote_status(current: str, remote_status: str | None, remotely_queued_at, now) -> str:
+    """Where a call goes when the provider reports `remote_status`: forward only, terminal states stay put."""
+    if current in TERMINAL_STATUSES:
+        return current
+    remote_status = (remote_status or "").strip().lower()
+    if remote_status in ("queued", "initiated"):
+        stale = remotely_queued_at is not None and remotely_queued_at < now - EXPIRE_REMOTELY_QUEUED_AFTER
+        if stale and current in (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS):
+            return PhoneCallStatus.EXPIRED
+        return current
+    target = REMOTE_STATUS_TO_STATUS.get(remote_status)
+    if target is None or target == current:
+        return current
+    if current == PhoneCallStatus.EXPIRED or STATUS_RANK[target] > STATUS_RANK[current]:
+        return target
+    return current
 
 
 class PhoneCall(FSMModelMixin, TimestampedModel):
@@ -96,6 +145,38 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
             # created_at range filters
             models.Index(fields=["created_at"], name="phone_calls_created_at_idx"),
         ]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @transition(field=status, source=PhoneCallStatus.CREATED, target=PhoneCallStatus.QUEUED)
+    def queue(self):
+        """Claimed for dialling."""
+
+    @transition(
+        field=status,
+        source=PhoneCallStatus.QUEUED,
+        target=RETURN_VALUE(PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.ERRORED),
+    )
+    def queue_remote(self):
+        """The provider answered the dial request: accepted (a remote call id) or refused."""
+        return PhoneCallStatus.REMOTELY_QUEUED if self.remote_call_id else PhoneCallStatus.ERRORED
+
+    @transition(
+        field=status,
+        source=[
+            PhoneCallStatus.CREATED,
+            PhoneCallStatus.QUEUED,
+            PhoneCallStatus.REMOTELY_QUEUED,
+            PhoneCallStatus.IN_PROGRESS,
+            PhoneCallStatus.EXPIRED,
+        ],
+        target=RETURN_VALUE(*PhoneCallStatus.values),
+    )
+    def complete(self, now):
+        """Follow the provider's latest `remote_status` (forward only)."""
+        return status_for_remote_status(self.status, self.remote_status, self.remotely_queued_at, now)
 
 
 class RemotePhoneCallEvent(TimestampedModel):

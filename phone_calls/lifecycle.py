@@ -1,0 +1,120 @@
+"""The phone-call lifecycle shared by the dialler, the webhooks, status polling and the simulator.
+
+Every status report from a provider goes through `phone_call_record_remote_status`, which locks the row, moves the
+call forward only (late or duplicated callbacks are harmless), marks the participation answered on `completed` and
+schedules the retry of a call that ended busy / not answered / failed.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from callouts.models import CalloutParticipation
+
+from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
+
+DEFAULT_RETRY_STATUSES = (PhoneCallStatus.NOT_ANSWERED, PhoneCallStatus.BUSY, PhoneCallStatus.FAILED)
+DEFAULT_RETRY_BACKOFF_SECONDS = 15 * 60
+MAX_PHONE_CALLS_PER_PARTICIPATION = 10
+
+
+def _duration(value) -> int:
+    try:
+        return max(int(float(value)), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+@transaction.atomic
+def phone_call_record_remote_status(
+    *,
+    phone_call_id: int,
+    remote_status: str | None,
+    duration=None,
+    remote_response: dict | None = None,
+    remote_direction: str | None = None,
+) -> PhoneCall:
+    """Apply a provider's status report to a call, under a row lock. Returns the updated call."""
+    call = PhoneCall.objects.select_for_update().get(pk=phone_call_id)
+    previous = call.status
+    fields = {"lock_version", "updated_at"}
+    if not call.is_terminal and remote_status:
+        call.remote_status = remote_status
+        fields.add("remote_status")
+    if _duration(duration) > 0:
+        call.duration = _duration(duration)
+        fields.add("duration")
+    if remote_response is not None:
+        call.remote_response = remote_response
+        fields.add("remote_response")
+    if remote_direction and not call.remote_direction:
+        call.remote_direction = remote_direction
+        fields.add("remote_direction")
+    if not call.is_terminal:
+        call.complete(timezone.now())
+        fields.add("status")
+    call.lock_version = F("lock_version") + 1
+    call.save(update_fields=sorted(fields))
+    call.refresh_from_db(fields=["lock_version"])
+    if call.status != previous:
+        _after_status_change(call)
+    return call
+
+
+def _after_status_change(call: PhoneCall) -> None:
+    if call.callout_participation_id is None:
+        return
+    if call.status == PhoneCallStatus.COMPLETED:
+        CalloutParticipation.objects.filter(pk=call.callout_participation_id).update(
+            answered=True, updated_at=timezone.now()
+        )
+    elif call.is_terminal:
+        phone_call_retry_schedule(phone_call=call)
+
+
+def retry_settings(account) -> tuple[set[str], int, int]:
+    """(statuses that are retried, back-off seconds, max calls per participation) for an account."""
+    statuses = account.setting("retry_statuses") or list(DEFAULT_RETRY_STATUSES)
+    if isinstance(statuses, str):
+        statuses = [item.strip() for item in statuses.split(",") if item.strip()]
+    backoff = int(account.setting("retry_backoff_seconds") or DEFAULT_RETRY_BACKOFF_SECONDS)
+    maximum = min(int(account.setting("max_phone_calls_for_callout_participation")), MAX_PHONE_CALLS_PER_PARTICIPATION)
+    return set(statuses), backoff, maximum
+
+
+def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
+    """After a failed attempt, create the next `created` call of the participation, due after the back-off.
+
+    Only while the participation is unanswered, has fewer calls than the account's maximum (never more than 10)
+    and no other live call. The partial unique index on live calls per participation backs this up.
+    """
+    account = phone_call.account
+    statuses, backoff, maximum = retry_settings(account)
+    if phone_call.status not in statuses:
+        return None
+    participation = CalloutParticipation.objects.select_for_update().get(pk=phone_call.callout_participation_id)
+    if participation.answered or participation.phone_calls_count >= maximum:
+        return None
+    if participation.phone_calls.filter(status__in=ACTIVE_STATUSES).exists():
+        return None
+    return phone_call_create_for_participation(
+        participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
+    )
+
+
+def phone_call_create_for_participation(*, participation: CalloutParticipation, **fields) -> PhoneCall:
+    """A new `created` call for a participation (its counter goes up in the same transaction)."""
+    callout = participation.callout
+    call = PhoneCall.objects.create(
+        account_id=callout.account_id,
+        callout_id=callout.pk,
+        callout_participation=participation,
+        contact_id=participation.contact_id,
+        msisdn=participation.msisdn,
+        call_flow_logic=participation.call_flow_logic,
+        **fields,
+    )
+    CalloutParticipation.objects.filter(pk=participation.pk).update(phone_calls_count=F("phone_calls_count") + 1)
+    return call
