@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("callouts.api.urls")),
     path("", include("batch_operations.api.urls")),
     path("", include("phone_calls.api.urls")),
+    path("", include("phone_calls.api.event_urls")),
     path("schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "docs",
@@ -19,6 +20,7 @@ api_patterns = [
 
 urlpatterns = [
     path("api/", include(api_patterns)),
+    path("twilio_webhooks/", include("phone_calls.webhooks.urls")),
     path("health", views.health, name="health"),
 ]
 
