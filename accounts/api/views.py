@@ -54,12 +54,15 @@ class CurrentAccountViewSet(AccountViewSet):
 
 
 class AccountScopedMixin:
-    """`/api/accounts/<account_id>/...` lets a super admin act on another account; others get their own."""
+    """`/api/accounts/<account_id>/...` (or `?account_id=`) lets a super admin act on another account; others get
+    their own (the original ignores account_id for them)."""
 
     def target_account(self) -> Account:
-        account_id = self.kwargs.get("account_id")
+        account_id = self.kwargs.get("account_id") or self.request.query_params.get("account_id")
         if account_id is None or not self.principal.is_super_admin:
             return self.account
+        if not str(account_id).isdigit():
+            raise Http404
         account = Account.objects.filter(pk=account_id).first()
         if account is None:
             raise Http404
