@@ -1,0 +1,159 @@
+"""Provider callbacks (Twilio/Somleng voice Url and StatusCallback): store, advance the call, answer with TwiML.
+
+`remote_phone_call_event_handle` is the one entry point, used by the webhook views and the simulator provider. It
+runs in one transaction with the phone call row locked first, so two callbacks for one call are applied one after
+the other (neither update is lost) and the lock order (call, then event rows) can never deadlock.
+"""
+
+import logging
+from urllib.parse import parse_qs, urlsplit
+
+from django.db import IntegrityError, transaction
+from twilio.twiml.voice_response import VoiceResponse
+
+from accounts.models import Account
+from call_flow_logic.registry import FALLBACK, flow_class_for
+from contacts.services import contact_upsert
+from scfm.errors import DomainError
+
+from .lifecycle import phone_call_record_remote_status
+from .models import PhoneCall, RemotePhoneCallEvent
+
+logger = logging.getLogger(__name__)
+
+STATUS_CALLBACK_SOURCE = "call-progress-events"
+# a call in one of these remote states has ended: there is nobody left to talk to
+ENDED_REMOTE_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+REQUIRED_PARAMS = ("CallSid", "AccountSid")
+
+
+class RemoteEventInvalid(Exception):
+    """A callback whose parameters cannot describe a call (missing CallSid, unusable number...): a 400."""
+
+
+def _duration(value) -> int:
+    try:
+        return max(int(float(value)), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _phone_call_id_from(url: str | None) -> int | None:
+    if not url:
+        return None
+    values = parse_qs(urlsplit(url).query).get("phone_call_id") or []
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def remote_event_validate(params: dict) -> None:
+    """Raise RemoteEventInvalid unless the callback names a call and an account."""
+    missing = [name for name in REQUIRED_PARAMS if not str(params.get(name) or "").strip()]
+    if missing:
+        raise RemoteEventInvalid(f"missing {', '.join(missing)}")
+
+
+def _locked_call(pk: int) -> PhoneCall:
+    return (
+        PhoneCall.objects.select_for_update(of=("self",)).select_related("callout", "callout_participation").get(pk=pk)
+    )
+
+
+def _phone_call_for(*, account: Account, params: dict, url: str | None) -> PhoneCall:
+    """The call a callback is about, locked: by CallSid, else by the phone_call_id in our URL, else a new one."""
+    call_sid = params["CallSid"]
+    existing = PhoneCall.objects.filter(remote_call_id=call_sid).values_list("pk", "account_id").first()
+    if existing:
+        if existing[1] != account.pk:
+            raise RemoteEventInvalid("CallSid belongs to another account")
+        return _locked_call(existing[0])
+    phone_call_id = _phone_call_id_from(url)
+    if phone_call_id and PhoneCall.objects.filter(pk=phone_call_id, account=account).exists():
+        call = _locked_call(phone_call_id)
+        if not call.remote_call_id:
+            call.remote_call_id = call_sid
+            call.save(update_fields=["remote_call_id", "updated_at"])
+        return call
+    return _phone_call_create_from_callback(account=account, params=params)
+
+
+def _phone_call_create_from_callback(*, account: Account, params: dict) -> PhoneCall:
+    """An inbound call (or an outbound one we never dialled): the caller becomes a contact; race-safe on CallSid."""
+    direction = str(params.get("Direction") or "")
+    number = params.get("From") if direction == "inbound" else params.get("To")
+    try:
+        contact = contact_upsert(account=account, msisdn=str(number or ""))
+    except DomainError:
+        raise RemoteEventInvalid("From/To is not a phone number") from None
+    try:
+        with transaction.atomic():
+            call = PhoneCall.objects.create(
+                account=account,
+                contact=contact,
+                msisdn=contact.msisdn,
+                remote_call_id=params["CallSid"],
+                remote_direction=direction or None,
+                call_flow_logic=account.call_flow_logic or FALLBACK,
+            )
+    except IntegrityError:
+        # the same new call's other callback created it first
+        call = PhoneCall.objects.filter(remote_call_id=params["CallSid"], account=account).first()
+        if call is None:
+            raise
+    return _locked_call(call.pk)
+
+
+def call_flow_logic_for(phone_call: PhoneCall) -> str:
+    """The flow that answers a call: the call's, else its participation's, else its callout's, else the account's."""
+    candidates = [
+        phone_call.call_flow_logic,
+        phone_call.callout_participation.call_flow_logic if phone_call.callout_participation_id else None,
+        phone_call.callout.call_flow_logic if phone_call.callout_id else None,
+        phone_call.account.call_flow_logic,
+    ]
+    for name in candidates:
+        if name and flow_class_for(name) is not None:
+            return name
+    return FALLBACK
+
+
+def _is_status_callback(params: dict) -> bool:
+    if params.get("CallbackSource") == STATUS_CALLBACK_SOURCE:
+        return True
+    return str(params.get("CallStatus") or "").lower() in ENDED_REMOTE_STATUSES
+
+
+@transaction.atomic
+def remote_phone_call_event_handle(
+    *, account: Account, params: dict, url: str | None = None
+) -> tuple[RemotePhoneCallEvent, str]:
+    """Store one callback, move its call forward, and return the TwiML of the call's flow.
+
+    Status callbacks (CallbackSource=call-progress-events, or a call that has ended) are recorded and answered with an
+    empty <Response/>: they never advance an IVR. Raises RemoteEventInvalid for a callback that names no call.
+    """
+    params = {str(key): value for key, value in params.items()}
+    remote_event_validate(params)
+    call = _phone_call_for(account=account, params=params, url=url)
+    call = phone_call_record_remote_status(
+        phone_call_id=call.pk,
+        remote_status=params.get("CallStatus"),
+        duration=params.get("CallDuration"),
+        remote_direction=params.get("Direction"),
+    )
+    flow_name = call_flow_logic_for(call)
+    event = RemotePhoneCallEvent.objects.create(
+        phone_call=call,
+        details=params,
+        remote_call_id=params["CallSid"],
+        remote_direction=str(params.get("Direction") or ""),
+        call_flow_logic=flow_name,
+        call_duration=_duration(params.get("CallDuration")),
+    )
+    if _is_status_callback(params):
+        return event, str(VoiceResponse())
+    flow = flow_class_for(flow_name)(phone_call=call, event=event, current_url=url)
+    flow.run()
+    return event, flow.twiml()
