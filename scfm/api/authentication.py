@@ -6,6 +6,7 @@ import hmac
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -77,3 +78,18 @@ class AccessTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="SCFM"'
+
+
+class AccessTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Tells drf-spectacular how callers authenticate, so /api/schema and /api/docs declare it."""
+
+    target_class = AccessTokenAuthentication
+    name = "accessToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token: `Authorization: Bearer <token>`, HTTP Basic with the token as user name "
+            "and an empty password, or `?access_token=<token>`.",
+        }
