@@ -11,3 +11,9 @@ urlpatterns = [
         "callout_populations/<int:batch_operation_id>/contacts", ContactViewSet, name="callout-population-contacts"
     ),
 ]
+
+from .imports import ContactImportViewSet  # noqa: E402
+
+urlpatterns += resource(
+    "contact_imports", ContactImportViewSet, collection={"get": "list", "post": "create"}, member={"get": "retrieve"}
+)

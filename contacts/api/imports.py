@@ -1,0 +1,79 @@
+"""POST /api/contact_imports (multipart `file`), GET /api/contact_imports and /api/contact_imports/:id."""
+
+import django_filters
+from rest_framework import serializers
+
+from scfm.api.filters import CsvFilter, timestamp_filters
+from scfm.api.viewsets import ResourceViewSet
+
+from .. import imports
+from ..models import ContactImport
+
+
+class ContactImportFilter(django_filters.FilterSet):
+    status = CsvFilter(field_name="status")
+    locals().update(timestamp_filters("created_at"))
+    locals().update(timestamp_filters("updated_at"))
+
+    class Meta:
+        model = ContactImport
+        fields = []
+
+
+class ContactImportReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "status",
+            "filename",
+            "total_rows",
+            "processed_rows",
+            "created_count",
+            "updated_count",
+            "error_count",
+            "error_rows",
+            "error_message",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "updated_at",
+            "account_id",
+        ]
+
+
+class UploadField(serializers.FileField):
+    """A file field that also accepts the one-item list DRF builds when it merges multipart files into nested data."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]
+        return super().to_internal_value(data)
+
+
+class ContactImportWriteSerializer(serializers.Serializer):
+    file = UploadField(
+        allow_empty_file=False,
+        error_messages={
+            "required": "can't be blank",
+            "null": "can't be blank",
+            "invalid": "must be an uploaded file (multipart/form-data)",
+            "empty": "is empty",
+        },
+    )
+
+
+class ContactImportViewSet(ResourceViewSet):
+    """Contact imports: create uploads a CSV file and queues its import; list and show report progress."""
+
+    permission_resource = "contacts"
+    location_prefix = "contact_imports"
+    read_serializer_class = ContactImportReadSerializer
+    write_serializer_class = ContactImportWriteSerializer
+    filterset_class = ContactImportFilter
+
+    def base_queryset(self):
+        return imports.contact_import_list(account=self.account)
+
+    def perform_create(self, data):
+        return imports.contact_import_create(account=self.account, file=data["file"])
