@@ -29,8 +29,14 @@ class BracketFormParser(FormParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream else b""
-        if raw.lstrip()[:1] in (b"{", b"["):
+        head = raw.lstrip()[:1]
+        if head == b"{":
             return _parse_json(raw)
+        if head == b"[":  # a JSON array, or the leading-bracket form `[metadata][name]=Alice` (getting-started.md)
+            try:
+                return json.loads(raw.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                pass
         encoding = (parser_context or {}).get("encoding", "utf-8")
         return nest_querydict(QueryDict(raw, encoding=encoding))
 
