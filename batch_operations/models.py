@@ -7,7 +7,8 @@ from scfm.models import TimestampedModel
 class BatchOperation(FSMModelMixin, TimestampedModel):
     """A bulk job over many rows, previewed before it runs: populating a callout, or (legacy) creating,
     queueing and refreshing phone calls. preview -queue-> queued -start-> running -finish-> finished,
-    finished -requeue-> queued. `processed_count` and `cursor` record progress so a crashed run resumes.
+    finished -requeue-> queued (and running -requeue-> queued when its worker died). `processed_count` and `cursor`
+    record progress so a crashed run resumes.
     """
 
     class Type(models.TextChoices):
@@ -47,9 +48,9 @@ class BatchOperation(FSMModelMixin, TimestampedModel):
     def queue(self):
         """Hand the operation to a worker."""
 
-    @transition(field=status, source=Status.FINISHED, target=Status.QUEUED)
+    @transition(field=status, source=[Status.FINISHED, Status.RUNNING], target=Status.QUEUED)
     def requeue(self):
-        """Run a finished operation again (adds only what is new)."""
+        """Run a finished operation again (adds only what is new), or hand a stuck running one to a new worker."""
 
     @transition(field=status, source=[Status.QUEUED, Status.RUNNING], target=Status.RUNNING)
     def start(self):

@@ -1,0 +1,80 @@
+from contacts.api.serializers import ContactReadSerializer
+from scfm.api.filters import SortBackend
+from scfm.api.viewsets import ParentScope, ResourceViewSet
+
+from .. import selectors, services
+from ..filters import BatchOperationFilter, CalloutPopulationFilter
+from ..models import BatchOperation
+from .serializers import (
+    BatchOperationReadSerializer,
+    BatchOperationUpdateSerializer,
+    BatchOperationWriteSerializer,
+    CalloutPopulationReadSerializer,
+    CalloutPopulationUpdateSerializer,
+    CalloutPopulationWriteSerializer,
+)
+
+
+class BatchOperationViewSet(ResourceViewSet):
+    permission_resource = "batch_operations"
+    location_prefix = "batch_operations"
+    read_serializer_class = BatchOperationReadSerializer
+    write_serializer_class = BatchOperationWriteSerializer
+    update_serializer_class = BatchOperationUpdateSerializer
+    filterset_class = BatchOperationFilter
+    parent_scopes = {"callout_id": ParentScope("callouts.Callout", "callout_id")}
+
+    def required_permission(self, request) -> str:
+        if self.action == "preview_contacts":
+            return "contacts_read"
+        return f"batch_operations_{'read' if request.method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
+
+    def base_queryset(self):
+        return selectors.batch_operation_list(account=self.account)
+
+    def perform_create(self, data):
+        return services.batch_operation_create(account=self.account, callout=self.parent, **data)
+
+    def perform_update(self, instance, data):
+        return services.batch_operation_update(batch_operation=instance, **data)
+
+    def perform_destroy(self, instance):
+        services.batch_operation_delete(batch_operation=instance)
+
+    def perform_event(self, instance, event):
+        return services.batch_operation_fire_event(batch_operation=instance, event=event)
+
+    def preview_contacts(self, request, *args, **kwargs):
+        """GET .../:id/preview/contacts: who a population would add if it ran now (paginated)."""
+        contacts = selectors.batch_operation_preview(batch_operation=self.get_object(), resource="contacts")
+        page = self.paginate_queryset(SortBackend().filter_queryset(request, contacts, self))
+        return self.get_paginated_response(ContactReadSerializer(page, many=True).data)
+
+
+class CalloutPopulationViewSet(BatchOperationViewSet):
+    """rest-api-v1's callout populations: the same batch operations, with contact_filter_params at the top level."""
+
+    location_prefix = "callout_populations"
+    read_serializer_class = CalloutPopulationReadSerializer
+    write_serializer_class = CalloutPopulationWriteSerializer
+    update_serializer_class = CalloutPopulationUpdateSerializer
+    filterset_class = CalloutPopulationFilter
+
+    def base_queryset(self):
+        return selectors.batch_operation_list(account=self.account, type=BatchOperation.Type.CALLOUT_POPULATION)
+
+    @staticmethod
+    def _with_contact_filter_params(data: dict, parameters: dict | None) -> dict:
+        if "contact_filter_params" in data:
+            parameters = {**(parameters or {}), "contact_filter_params": data.pop("contact_filter_params")}
+        if parameters is not None:
+            data["parameters"] = parameters
+        return data
+
+    def perform_create(self, data):
+        data = self._with_contact_filter_params(data, data.get("parameters"))
+        return super().perform_create({**data, "type": BatchOperation.Type.CALLOUT_POPULATION})
+
+    def perform_update(self, instance, data):
+        parameters = data.get("parameters", instance.parameters if "contact_filter_params" in data else None)
+        return super().perform_update(instance, self._with_contact_filter_params(data, parameters))

@@ -1,0 +1,55 @@
+from rest_framework import serializers
+
+from scfm.api.fields import CallFlowLogicField, HashField, MetadataWriteSerializer
+
+from ..models import Callout, CalloutParticipation
+
+
+class CalloutReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Callout
+        fields = [
+            "id",
+            "status",
+            "call_flow_logic",
+            "metadata",
+            "created_at",
+            "updated_at",
+            "account_id",
+            "audio_url",
+            "settings",
+            "created_by_id",
+        ]
+
+
+class CalloutWriteSerializer(MetadataWriteSerializer):
+    call_flow_logic = CallFlowLogicField(required=False, allow_blank=True)
+    audio_url = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=2048)
+    settings = HashField(required=False)
+
+
+class CalloutParticipationReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalloutParticipation
+        fields = [
+            "id",
+            "callout_id",
+            "contact_id",
+            "callout_population_id",
+            "msisdn",
+            "call_flow_logic",
+            "metadata",
+            "created_at",
+            "updated_at",
+            "answered",
+            "phone_calls_count",
+        ]
+
+
+class CalloutParticipationUpdateSerializer(MetadataWriteSerializer):
+    msisdn = serializers.CharField(required=False, allow_blank=True)
+    call_flow_logic = CallFlowLogicField(required=False, allow_blank=True)
+
+
+class CalloutParticipationWriteSerializer(CalloutParticipationUpdateSerializer):
+    contact_id = serializers.IntegerField(required=False, allow_null=True)

@@ -1,0 +1,67 @@
+from rest_framework.response import Response
+
+from scfm.api.viewsets import ParentScope, ResourceViewSet
+
+from .. import selectors, services
+from ..filters import CalloutFilter, CalloutParticipationFilter
+from .serializers import (
+    CalloutParticipationReadSerializer,
+    CalloutParticipationUpdateSerializer,
+    CalloutParticipationWriteSerializer,
+    CalloutReadSerializer,
+    CalloutWriteSerializer,
+)
+
+
+class CalloutViewSet(ResourceViewSet):
+    permission_resource = "callouts"
+    location_prefix = "callouts"
+    read_serializer_class = CalloutReadSerializer
+    write_serializer_class = CalloutWriteSerializer
+    filterset_class = CalloutFilter
+    parent_scopes = {"contact_id": ParentScope("contacts.Contact", "callout_participations__contact_id")}
+
+    def base_queryset(self):
+        return selectors.callout_list(account=self.account)
+
+    def perform_create(self, data):
+        return services.callout_create(account=self.account, **data)
+
+    def perform_update(self, instance, data):
+        return services.callout_update(callout=instance, **data)
+
+    def perform_destroy(self, instance):
+        services.callout_delete(callout=instance)
+
+    def perform_event(self, instance, event):
+        return services.callout_fire_event(callout=instance, event=event)
+
+    def statistics(self, request, *args, **kwargs):
+        """GET /api/callouts/:id/callout_statistics."""
+        return Response(selectors.callout_statistics(callout=self.get_object()))
+
+
+class CalloutParticipationViewSet(ResourceViewSet):
+    permission_resource = "callout_participations"
+    location_prefix = "callout_participations"
+    read_serializer_class = CalloutParticipationReadSerializer
+    write_serializer_class = CalloutParticipationWriteSerializer
+    update_serializer_class = CalloutParticipationUpdateSerializer
+    filterset_class = CalloutParticipationFilter
+    parent_scopes = {
+        "callout_id": ParentScope("callouts.Callout", "callout_id"),
+        "contact_id": ParentScope("contacts.Contact", "contact_id"),
+        "batch_operation_id": ParentScope("batch_operations.BatchOperation", "callout_population_id"),
+    }
+
+    def base_queryset(self):
+        return selectors.callout_participation_list(account=self.account)
+
+    def perform_create(self, data):
+        return services.callout_participation_create(callout=self.parent, **data)
+
+    def perform_update(self, instance, data):
+        return services.callout_participation_update(participation=instance, **data)
+
+    def perform_destroy(self, instance):
+        services.callout_participation_delete(participation=instance)
