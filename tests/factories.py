@@ -36,3 +36,47 @@ class ContactFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     msisdn = factory.Sequence(lambda n: f"+2526623{n:05d}")
     metadata = factory.LazyFunction(dict)
+
+
+class CalloutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "callouts.Callout"
+
+    account = factory.SubFactory(AccountFactory)
+    call_flow_logic = "CallFlowLogic::HelloWorld"
+    metadata = factory.LazyFunction(dict)
+    settings = factory.LazyFunction(dict)
+
+
+class CalloutParticipationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "callouts.CalloutParticipation"
+
+    callout = factory.SubFactory(CalloutFactory)
+    contact = factory.SubFactory(ContactFactory, account=factory.SelfAttribute("..callout.account"))
+    msisdn = factory.SelfAttribute("contact.msisdn")
+    call_flow_logic = factory.SelfAttribute("callout.call_flow_logic")
+    metadata = factory.LazyFunction(dict)
+
+
+class BatchOperationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "batch_operations.BatchOperation"
+
+    account = factory.SelfAttribute("callout.account")
+    callout = factory.SubFactory(CalloutFactory)
+    type = "BatchOperation::CalloutPopulation"
+    parameters = factory.LazyFunction(dict)
+    metadata = factory.LazyFunction(dict)
+
+
+class PhoneCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "phone_calls.PhoneCall"
+
+    callout_participation = factory.SubFactory(CalloutParticipationFactory)
+    callout = factory.SelfAttribute("callout_participation.callout")
+    account = factory.SelfAttribute("callout.account")
+    contact = factory.SelfAttribute("callout_participation.contact")
+    msisdn = factory.SelfAttribute("callout_participation.msisdn")
+    call_flow_logic = factory.SelfAttribute("callout_participation.call_flow_logic")
