@@ -15,6 +15,7 @@ from accounts.models import Account
 from call_flow_logic.registry import FALLBACK, flow_class_for
 from contacts.services import contact_upsert
 from scfm.errors import DomainError
+from scfm.metadata import merge_metadata
 
 from .lifecycle import phone_call_record_remote_status
 from .models import PhoneCall, RemotePhoneCallEvent
@@ -157,3 +158,12 @@ def remote_phone_call_event_handle(
     flow = flow_class_for(flow_name)(phone_call=call, event=event, current_url=url)
     flow.run()
     return event, flow.twiml()
+
+
+def remote_phone_call_event_update(
+    *, event: RemotePhoneCallEvent, metadata: dict | None = None, metadata_merge_mode: str | None = None
+) -> RemotePhoneCallEvent:
+    """Change an event's metadata (the only writable attribute of an event)."""
+    event.metadata = merge_metadata(event.metadata, metadata, metadata_merge_mode)
+    event.save(update_fields=["metadata", "updated_at"])
+    return event
