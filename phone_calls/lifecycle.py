@@ -113,8 +113,7 @@ def phone_call_create_for_participation(*, participation: CalloutParticipation, 
         callout_participation=participation,
         contact_id=participation.contact_id,
         msisdn=participation.msisdn,
-        call_flow_logic=participation.call_flow_logic,
-        **fields,
+        **{"call_flow_logic": participation.call_flow_logic, **fields},
     )
     CalloutParticipation.objects.filter(pk=participation.pk).update(phone_calls_count=F("phone_calls_count") + 1)
     return call

@@ -5,6 +5,8 @@ from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from scfm.models import TimestampedModel
 
+from .providers.base import REMOTE_STATUS_TO_STATUS
+
 
 class PhoneCallStatus(models.TextChoices):
     CREATED = "created"
@@ -35,17 +37,6 @@ TERMINAL_STATUSES = (
     PhoneCallStatus.CANCELED,
     PhoneCallStatus.ERRORED,
 )
-# Twilio/Somleng CallStatus -> our status. "queued"/"initiated" say nothing new (or expire the call after an hour).
-REMOTE_STATUS_TO_STATUS = {
-    "ringing": PhoneCallStatus.IN_PROGRESS,
-    "in-progress": PhoneCallStatus.IN_PROGRESS,
-    "answered": PhoneCallStatus.IN_PROGRESS,
-    "busy": PhoneCallStatus.BUSY,
-    "failed": PhoneCallStatus.FAILED,
-    "no-answer": PhoneCallStatus.NOT_ANSWERED,
-    "canceled": PhoneCallStatus.CANCELED,
-    "completed": PhoneCallStatus.COMPLETED,
-}
 # progress order: a remote status may only move a call forward
 STATUS_RANK = {
     PhoneCallStatus.CREATED: 0,
@@ -144,6 +135,14 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
             models.Index(fields=["msisdn"], name="phone_calls_msisdn_idx"),
             # created_at range filters
             models.Index(fields=["created_at"], name="phone_calls_created_at_idx"),
+            # the dispatcher's claim: an account's created calls in id order
+            models.Index(
+                fields=["account", "id"], condition=models.Q(status="created"), name="phone_calls_dispatch_idx"
+            ),
+            # the sweeper: calls claimed or dialled but never accepted
+            models.Index(
+                fields=["updated_at"], condition=models.Q(status="queued"), name="phone_calls_queued_sweep_idx"
+            ),
         ]
 
     @property
@@ -153,6 +152,15 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
     @transition(field=status, source=PhoneCallStatus.CREATED, target=PhoneCallStatus.QUEUED)
     def queue(self):
         """Claimed for dialling."""
+
+    @transition(field=status, source=PhoneCallStatus.QUEUED, target=PhoneCallStatus.CREATED)
+    def requeue(self):
+        """The provider certainly did not take the call (429, connection refused) or its callout stopped
+        running before it was dialled: back in line, to be claimed again later."""
+
+    @transition(field=status, source=PhoneCallStatus.QUEUED, target=PhoneCallStatus.EXPIRED)
+    def expire(self):
+        """Dialled (or claimed) an hour ago and never accepted by the provider."""
 
     @transition(
         field=status,
@@ -215,3 +223,23 @@ class Recording(TimestampedModel):
             # recordings list, newest first
             models.Index(fields=["account", "created_at"], name="recordings_account_idx"),
         ]
+
+
+class DispatchState(models.Model):
+    """Per-account dialling state: the pacing token bucket. Its row lock serialises claims for one account, so the
+    in-flight cap and the calls-per-second rate hold across any number of workers."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="dispatch_state"
+    )
+    tokens = models.FloatField(default=0)
+    refilled_at = models.DateTimeField(null=True, blank=True)
+
+
+class SchedulerLease(models.Model):
+    """A named, expiring lease held by one worker, so two schedulers (or two dispatch loops of one account) never
+    run the same periodic job at the same time."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    owner = models.CharField(max_length=100, default="")
+    expires_at = models.DateTimeField()

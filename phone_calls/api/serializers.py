@@ -1,0 +1,61 @@
+import inspect
+
+from rest_framework import serializers
+from twilio.rest.api.v2010.account.call import CallList
+
+from scfm.api.fields import CallFlowLogicField, HashField, MetadataWriteSerializer
+
+from ..models import PhoneCall
+
+# Twilio calls.create parameter names, lowercase and underscored ("from", not "from_"); "to" is always the msisdn.
+REMOTE_REQUEST_PARAM_NAMES = frozenset(
+    name.rstrip("_") for name in inspect.signature(CallList.create).parameters if name != "self"
+)
+
+
+class PhoneCallReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PhoneCall
+        fields = [
+            "id",
+            "callout_participation_id",
+            "contact_id",
+            "create_batch_operation_id",
+            "queue_batch_operation_id",
+            "queue_remote_fetch_batch_operation_id",
+            "status",
+            "msisdn",
+            "remote_call_id",
+            "remote_status",
+            "remote_direction",
+            "remote_error_message",
+            "metadata",
+            "remote_response",
+            "remote_request_params",
+            "remote_queue_response",
+            "call_flow_logic",
+            "remotely_queued_at",
+            "created_at",
+            "updated_at",
+            "duration",
+            "lock_version",
+            "account_id",
+            "remote_status_fetch_queued_at",
+            "callout_id",
+        ]
+
+
+class RemoteRequestParamsField(HashField):
+    """Parameters for Twilio's calls.create, by their lowercase underscored names."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        unknown = sorted(str(key) for key in value if str(key) not in REMOTE_REQUEST_PARAM_NAMES)
+        if unknown:
+            raise serializers.ValidationError(f"contains unknown Twilio call parameters: {', '.join(unknown)}")
+        return value
+
+
+class PhoneCallWriteSerializer(MetadataWriteSerializer):
+    remote_request_params = RemoteRequestParamsField(required=False)
+    call_flow_logic = CallFlowLogicField(required=False)

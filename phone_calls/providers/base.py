@@ -1,0 +1,91 @@
+"""The provider interface: what the dialler needs from a telephone company, and the results it gets back.
+
+Every adapter (twilio, somleng, simulator) creates calls and fetches their state. Outcomes of a create request are
+classified once, here, so the dispatcher never guesses:
+
+- ``accepted``: the provider has the call (a remote call id); the call becomes ``remotely_queued``.
+- ``rejected``: a definite refusal (4xx other than 429, missing credentials); the call becomes ``errored``.
+- ``retry``: the request was certainly not processed (429, connection refused / connect timeout); the call goes
+  back to ``created`` and is dialled later, without any risk of a second real call.
+- ``unknown``: the request may have been processed (read timeout, 5xx, connection dropped after sending). The call
+  is never re-dialled; a status callback (correlated by ``phone_call_id``) or the hourly expiry settles it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accounts.models import Account
+    from phone_calls.models import PhoneCall
+
+HTTP_TIMEOUT_SECONDS = 15.0
+
+# Twilio / Somleng CallStatus -> our status (both providers and the simulator speak this vocabulary).
+# "queued" and "initiated" say nothing new: they leave the status alone (or expire a call after an hour).
+REMOTE_STATUS_TO_STATUS = {
+    "ringing": "in_progress",
+    "in-progress": "in_progress",
+    "answered": "in_progress",
+    "busy": "busy",
+    "failed": "failed",
+    "no-answer": "not_answered",
+    "canceled": "canceled",
+    "completed": "completed",
+}
+
+
+class CreateOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    RETRY = "retry"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """What came of asking a provider to dial."""
+
+    outcome: CreateOutcome
+    remote_call_id: str | None = None
+    remote_status: str | None = None
+    remote_direction: str | None = None
+    response: dict = field(default_factory=dict)
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A call as the provider sees it now."""
+
+    remote_status: str | None
+    duration: int | None = None
+    remote_direction: str | None = None
+    response: dict = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A fetch that failed (network, auth, unknown call); the poller tries again later."""
+
+
+class Provider:
+    """A telephone company. Subclasses set `name` and implement `for_account`, `create_call` and `fetch_call`."""
+
+    name: str
+
+    @classmethod
+    def for_account(cls, account: Account) -> Provider:
+        raise NotImplementedError
+
+    def create_call(self, phone_call: PhoneCall, params: dict) -> CreateResult:
+        """Ask for `phone_call` to be dialled with Twilio `calls.create` params (snake_case, `from` for From)."""
+        raise NotImplementedError
+
+    def fetch_call(self, remote_call_id: str) -> FetchResult:
+        """The provider's current view of a call; raises ProviderError."""
+        raise NotImplementedError
+
+    def call_accepted(self, phone_call: PhoneCall) -> None:
+        """Called once the call is stored as remotely queued (after commit). Real providers do nothing."""

@@ -1,0 +1,27 @@
+"""Providers by `platform_provider_name` (account setting, else PLATFORM_PROVIDER)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .base import Provider
+from .simulator import SimulatorProvider
+from .somleng import SomlengProvider
+from .twilio import TwilioProvider
+
+PROVIDERS: dict[str, type[Provider]] = {
+    provider.name: provider for provider in (TwilioProvider, SomlengProvider, SimulatorProvider)
+}
+
+
+def provider_name(account) -> str:
+    return account.platform_provider_name or settings.PLATFORM_PROVIDER or SimulatorProvider.name
+
+
+def provider_for_account(account) -> Provider:
+    """The adapter that dials for `account`; an unknown name is a configuration error."""
+    name = provider_name(account)
+    try:
+        return PROVIDERS[name].for_account(account)
+    except KeyError:
+        raise ValueError(f"unknown platform provider {name!r}; expected one of {sorted(PROVIDERS)}") from None

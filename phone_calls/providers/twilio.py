@@ -1,0 +1,144 @@
+"""Twilio, through the official twilio library (explicit timeout, no environment leakage of region/edge)."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from .base import HTTP_TIMEOUT_SECONDS, CreateOutcome, CreateResult, FetchResult, Provider, ProviderError
+
+logger = logging.getLogger(__name__)
+
+CALL_FIELDS = (
+    "sid",
+    "account_sid",
+    "parent_call_sid",
+    "date_created",
+    "date_updated",
+    "to",
+    "to_formatted",
+    "from_",
+    "from_formatted",
+    "status",
+    "start_time",
+    "end_time",
+    "duration",
+    "price",
+    "price_unit",
+    "direction",
+    "answered_by",
+    "api_version",
+    "queue_time",
+    "uri",
+)
+
+
+def call_properties(call) -> dict:
+    """A call resource as a JSON-safe dict (what remote_queue_response / remote_response store)."""
+    properties = {}
+    for name in CALL_FIELDS:
+        value = getattr(call, name, None)
+        properties[name.rstrip("_")] = value.isoformat() if hasattr(value, "isoformat") else value
+    return properties
+
+
+def never_sent(error: requests.RequestException) -> bool:
+    """True when the request certainly never reached the provider (refused, unresolvable, connect timeout)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if isinstance(error, requests.ConnectionError):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        return isinstance(reason, NewConnectionError | NameResolutionError)
+    return False
+
+
+def _duration(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class TwilioProvider(Provider):
+    """Calls through api.twilio.com (or any Twilio-compatible base URL)."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        *,
+        account_sid: str | None,
+        auth_token: str | None,
+        api_base_url: str | None = None,
+        timeout: float = HTTP_TIMEOUT_SECONDS,
+    ):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.api_base_url = api_base_url.rstrip("/") if api_base_url else None
+        self.timeout = timeout
+
+    @classmethod
+    def for_account(cls, account) -> TwilioProvider:
+        return cls(
+            account_sid=account.twilio_account_sid or settings.TWILIO_ACCOUNT_SID,
+            auth_token=account.twilio_auth_token or settings.TWILIO_AUTH_TOKEN,
+        )
+
+    def client(self) -> Client:
+        client = Client(
+            self.account_sid,
+            self.auth_token,
+            http_client=TwilioHttpClient(timeout=self.timeout),
+            # non-empty, so TWILIO_REGION / TWILIO_EDGE in os.environ cannot rewrite the host
+            environment={"TWILIO_ACCOUNT_SID": self.account_sid},
+        )
+        if self.api_base_url:
+            client.api.base_url = self.api_base_url
+        return client
+
+    def create_call(self, phone_call, params: dict) -> CreateResult:
+        if not (self.account_sid and self.auth_token):
+            return CreateResult(CreateOutcome.REJECTED, error_message=f"{self.name} credentials are not configured")
+        kwargs = {("from_" if key == "from" else key): value for key, value in params.items()}
+        try:
+            call = self.client().calls.create(**kwargs)
+        except TwilioRestException as error:
+            message = f"{error.msg} (code {error.code}, HTTP {error.status})"
+            if error.status == 429:
+                return CreateResult(CreateOutcome.RETRY, error_message=message)
+            if 400 <= error.status < 500:
+                return CreateResult(CreateOutcome.REJECTED, error_message=message)
+            return CreateResult(CreateOutcome.UNKNOWN, error_message=message)
+        except requests.RequestException as error:
+            outcome = CreateOutcome.RETRY if never_sent(error) else CreateOutcome.UNKNOWN
+            logger.warning("%s create for phone call %s: %s (%s)", self.name, phone_call.pk, error, outcome)
+            return CreateResult(outcome, error_message=f"{type(error).__name__}: {error}")
+        except TwilioException as error:
+            return CreateResult(CreateOutcome.UNKNOWN, error_message=str(error))
+        return CreateResult(
+            CreateOutcome.ACCEPTED,
+            remote_call_id=call.sid,
+            remote_status=call.status,
+            remote_direction=call.direction,
+            response=call_properties(call),
+        )
+
+    def fetch_call(self, remote_call_id: str) -> FetchResult:
+        if not (self.account_sid and self.auth_token):
+            raise ProviderError(f"{self.name} credentials are not configured")
+        try:
+            call = self.client().calls(remote_call_id).fetch()
+        except (TwilioException, requests.RequestException) as error:
+            raise ProviderError(str(error)) from error
+        return FetchResult(
+            remote_status=call.status,
+            duration=_duration(call.duration),
+            remote_direction=call.direction,
+            response=call_properties(call),
+        )

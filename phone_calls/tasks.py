@@ -1,0 +1,56 @@
+"""Celery wrappers of the dialling services: they take ids, re-check state in the service, and are safe to repeat.
+
+`dispatch_account_calls` is kicked by callouts on start/resume and by `scheduler_tick`, which celery beat runs
+every SCFM_SCHEDULER_INTERVAL seconds (scfm/celery.py).
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+SCHEDULER_LEASE = "scheduler_tick"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_account_calls(account_id: int) -> int:
+    """Queue the account's due calls of running callouts, within its in-flight cap and calls-per-second pacing."""
+    return services.account_calls_dispatch(account_id=account_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def queue_remote_call(phone_call_id: int, check_callout: bool = True) -> None:
+    """Dial one queued call (does nothing if it was already dialled: the dispatch stamp guards it)."""
+    services.phone_call_queue_remote(phone_call_id=phone_call_id, check_callout=check_callout)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fetch_remote_call(phone_call_id: int) -> None:
+    """Refresh one call's status from its provider."""
+    services.phone_call_fetch_remote(phone_call_id=phone_call_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def simulate_call_outcome(phone_call_id: int) -> None:
+    """The simulator provider's delayed status callback for one call."""
+    services.phone_call_simulate_outcome(phone_call_id=phone_call_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def scheduler_tick() -> None:
+    """The periodic job: kick a dispatcher per account with running callouts, poll stale statuses, sweep calls
+    stuck in `queued`. Holds a lease so two schedulers never tick at once."""
+    interval = settings.SCFM_SCHEDULER_INTERVAL
+    if not services.lease_acquire(name=SCHEDULER_LEASE, seconds=max(interval * 0.9, 1.0)):
+        logger.info("scheduler tick skipped: another scheduler holds the lease")
+        return
+    for account_id in services.accounts_with_running_callouts():
+        dispatch_account_calls.delay(account_id)
+    fetched = services.phone_calls_stale_fetch_enqueue()
+    requeued, expired = services.phone_calls_sweep_queued()
+    if fetched or requeued or expired:
+        logger.info("scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired", fetched, requeued, expired)
