@@ -109,7 +109,9 @@ class CalloutPopulation(BatchOperationHandler):
     @transaction.atomic
     def populate_next_chunk(self, operation_id: int, size: int) -> bool:
         """Populate the next `size` contact ids after the cursor; True when there is nothing left."""
-        operation = BatchOperation.objects.select_for_update().select_related("callout").get(pk=operation_id)
+        operation = (
+            BatchOperation.objects.select_for_update(of=("self",)).select_related("callout").get(pk=operation_id)
+        )
         if operation.status != BatchOperation.Status.RUNNING:
             return True
         low = operation.cursor or 0

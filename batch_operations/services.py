@@ -32,7 +32,7 @@ def _callout_of(account: Account, callout_id) -> Callout | None:
 def batch_operation_create(
     *,
     account: Account,
-    type: str | None,
+    type: str | None = None,
     callout: Callout | None = None,
     callout_id: int | None = None,
     parameters: dict | None = None,
