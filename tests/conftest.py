@@ -87,3 +87,21 @@ def _tasks_run_inline():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def fake_twilio():
+    """A started fake Twilio Calls API on 127.0.0.1 (tests/fakes/fake_twilio.py); stopped after the test."""
+    from tests.fakes.fake_twilio import FakeTwilio
+
+    with FakeTwilio(hang_seconds=5) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_somleng():
+    """The fake in Somleng mode: UUID SIDs, 422 errors with string codes."""
+    from tests.fakes.fake_twilio import FakeTwilio
+
+    with FakeTwilio(somleng=True, hang_seconds=5) as fake:
+        yield fake

@@ -148,7 +148,7 @@ class FakeTwilio:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._threads = [
-            threading.Thread(target=self._server.serve_forever, name="fake-twilio", daemon=True),
+            threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True),
             threading.Thread(target=self._finisher, name="fake-twilio-finisher", daemon=True),
         ]
         for thread in self._threads:

@@ -1,0 +1,218 @@
+"""The dispatcher, the dial step, polling, sweeping and the scheduler tick (tasks run inline)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from phone_calls import services, tasks
+from phone_calls.models import DispatchState, PhoneCall
+from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def account_on(fake, **settings):
+    return AccountFactory(
+        platform_provider_name="somleng",
+        somleng_account_sid=fake.account_sid,
+        somleng_auth_token=fake.auth_token,
+        somleng_api_base_url=fake.base_url,
+        settings={"from_phone_number": "1234", "phone_call_queue_limit": 200, **settings},
+    )
+
+
+def calls_in(callout, count: int) -> list[PhoneCall]:
+    return [PhoneCallFactory(callout_participation__callout=callout) for _ in range(count)]
+
+
+def dispatch(account, django_capture_on_commit_callbacks) -> int:
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+
+
+def statuses(calls) -> list[str]:
+    return [PhoneCall.objects.get(pk=call.pk).status for call in calls]
+
+
+def test_running_callout_calls_are_dialled_when_dispatched(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    callout = CalloutFactory(account=account, status="running")
+    calls = calls_in(callout, 3)
+    assert dispatch(account, django_capture_on_commit_callbacks) == 3
+    assert statuses(calls) == ["remotely_queued"] * 3
+    call = PhoneCall.objects.get(pk=calls[0].pk)
+    assert call.remote_call_id and call.dispatched_at and call.remotely_queued_at
+    assert call.remote_queue_response["status"] == "queued"
+    request = next(r for r in fake_twilio.create_requests() if r.value("To") == call.msisdn)
+    assert request.value("Url").endswith(f"/twilio_webhooks/phone_call_events?phone_call_id={call.pk}")
+    assert request.value("StatusCallback") == request.value("Url")
+
+
+def test_remote_request_params_override_from_and_url(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    callout = CalloutFactory(account=account, status="running")
+    PhoneCallFactory(
+        callout_participation__callout=callout,
+        remote_request_params={"from": "345", "url": "https://demo.twilio.com/docs/voice.xml", "method": "GET"},
+    )
+    dispatch(account, django_capture_on_commit_callbacks)
+    [request] = fake_twilio.create_requests()
+    assert (request.value("From"), request.value("Url"), request.value("Method")) == (
+        "345",
+        "https://demo.twilio.com/docs/voice.xml",
+        "GET",
+    )
+
+
+@pytest.mark.parametrize("status", ["initialized", "paused", "stopped"])
+def test_calls_are_not_dispatched_when_the_callout_is_not_running(
+    fake_twilio, django_capture_on_commit_callbacks, status
+):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    calls = calls_in(CalloutFactory(account=account, status=status), 2)
+    assert dispatch(account, django_capture_on_commit_callbacks) == 0
+    assert statuses(calls) == ["created", "created"]
+    assert fake_twilio.requests == []
+
+
+def test_calls_are_not_dispatched_before_queue_after(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    callout = CalloutFactory(account=account, status="running")
+    later = PhoneCallFactory(callout_participation__callout=callout, queue_after=timezone.now() + timedelta(minutes=5))
+    assert dispatch(account, django_capture_on_commit_callbacks) == 0
+    assert statuses([later]) == ["created"]
+
+
+def test_in_flight_calls_are_capped_by_the_queue_limit(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0, phone_call_queue_limit=3)
+    callout = CalloutFactory(account=account, status="running")
+    PhoneCallFactory(callout_participation__callout=callout, status="in_progress")
+    calls_in(callout, 5)
+    assert dispatch(account, django_capture_on_commit_callbacks) == 2
+    assert (
+        PhoneCall.objects.filter(account=account, status__in=["queued", "remotely_queued", "in_progress"]).count() == 3
+    )
+
+
+def test_pacing_limits_calls_per_second(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=2)
+    calls_in(CalloutFactory(account=account, status="running"), 6)
+    assert dispatch(account, django_capture_on_commit_callbacks) == 2  # a one-second burst
+    state = DispatchState.objects.get(pk=account.pk)
+    DispatchState.objects.filter(pk=account.pk).update(refilled_at=state.refilled_at - timedelta(seconds=1))
+    assert dispatch(account, django_capture_on_commit_callbacks) == 2
+
+
+def test_a_redelivered_dial_task_never_dials_twice(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    [call] = calls_in(CalloutFactory(account=account, status="running"), 1)
+    dispatch(account, django_capture_on_commit_callbacks)
+    tasks.queue_remote_call(call.pk)
+    tasks.queue_remote_call(call.pk)
+    assert len(fake_twilio.create_requests()) == 1
+
+
+def test_a_claimed_call_is_not_dialled_twice_when_the_first_attempt_is_unknown(
+    fake_twilio, django_capture_on_commit_callbacks
+):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    [call] = calls_in(CalloutFactory(account=account, status="running"), 1)
+    fake_twilio.fail_all("server_error")
+    dispatch(account, django_capture_on_commit_callbacks)
+    fake_twilio.fail_all(None)
+    tasks.queue_remote_call(call.pk)
+    call.refresh_from_db()
+    assert call.status == "queued" and call.dispatched_at is not None
+    assert "HTTP 500" in call.remote_error_message
+    assert len(fake_twilio.requests) == 1
+
+
+def test_a_rejected_call_is_errored_with_the_message(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    [call] = calls_in(CalloutFactory(account=account, status="running"), 1)
+    fake_twilio.fail_to(call.msisdn, "invalid_to")
+    dispatch(account, django_capture_on_commit_callbacks)
+    call.refresh_from_db()
+    assert call.status == "errored"
+    assert "Invalid 'To' Phone Number" in call.remote_error_message
+    assert call.remote_call_id is None
+
+
+def test_a_rate_limited_call_goes_back_to_created_for_later(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    [call] = calls_in(CalloutFactory(account=account, status="running"), 1)
+    fake_twilio.fail_all("rate_limited")
+    dispatch(account, django_capture_on_commit_callbacks)
+    call.refresh_from_db()
+    assert call.status == "created"
+    assert call.dispatched_at is None
+    assert call.queue_after > timezone.now()
+
+
+def test_a_claimed_call_of_a_paused_callout_is_put_back(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    callout = CalloutFactory(account=account, status="running")
+    [call] = calls_in(callout, 1)
+    services.phone_calls_claim(account_id=account.pk)  # claimed, its dial task not run yet
+    type(callout).objects.filter(pk=callout.pk).update(status="paused")
+    tasks.queue_remote_call(call.pk)
+    assert statuses([call]) == ["created"]
+    assert fake_twilio.requests == []
+
+
+def test_calls_stuck_in_queued_for_an_hour_expire(db):
+    call = PhoneCallFactory(status="queued", dispatched_at=timezone.now() - timedelta(hours=2))
+    assert services.phone_calls_sweep_queued() == (0, 1)
+    assert statuses([call]) == ["expired"]
+
+
+def test_lost_dial_tasks_are_sent_again(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio)
+    call = PhoneCallFactory(
+        callout_participation__callout=CalloutFactory(account=account, status="running"), status="queued"
+    )
+    PhoneCall.objects.filter(pk=call.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+    assert services.phone_calls_sweep_queued() == (1, 0)
+    assert statuses([call]) == ["remotely_queued"]
+
+
+def test_stale_calls_are_fetched_from_the_provider(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    [call] = calls_in(CalloutFactory(account=account, status="running"), 1)
+    dispatch(account, django_capture_on_commit_callbacks)
+    call.refresh_from_db()
+    fake_twilio.set_status(call.remote_call_id, "completed", duration=12)
+    PhoneCall.objects.filter(pk=call.pk).update(remotely_queued_at=timezone.now() - timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.phone_calls_stale_fetch_enqueue() == 1
+    call.refresh_from_db()
+    assert (call.status, call.duration, call.remote_response["status"]) == ("completed", 12, "completed")
+    assert call.remote_status_fetch_queued_at is not None
+    assert services.phone_calls_stale_fetch_enqueue() == 0  # throttled: not again within 15 minutes
+
+
+def test_the_scheduler_tick_skips_when_another_scheduler_holds_the_lease(db, monkeypatch):
+    kicked = []
+    monkeypatch.setattr(services, "accounts_with_running_callouts", lambda: kicked.append(1) or [])
+    assert services.lease_acquire(name=tasks.SCHEDULER_LEASE, seconds=60, owner="other-scheduler")
+    tasks.scheduler_tick()
+    assert kicked == []
+    services.lease_release(name=tasks.SCHEDULER_LEASE, owner="other-scheduler")
+    tasks.scheduler_tick()
+    assert kicked == [1]
+
+
+def test_the_simulator_drives_calls_to_the_configured_outcome(db, django_capture_on_commit_callbacks):
+    account = AccountFactory(
+        platform_provider_name="simulator",
+        settings={"simulator_outcomes": {"busy": 1}, "max_calls_per_second": 0, "retry_backoff_seconds": 60},
+    )
+    callout = CalloutFactory(account=account, status="running")
+    [call] = calls_in(callout, 1)
+    dispatch(account, django_capture_on_commit_callbacks)
+    call.refresh_from_db()
+    assert call.status == "busy"
+    assert call.remote_call_id.startswith("SIM")
+    retry = PhoneCall.objects.get(callout_participation=call.callout_participation, status="created")
+    assert retry.queue_after > timezone.now()
