@@ -7,6 +7,7 @@ so both give the same rows. Nothing here can make the database raise: values tha
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -126,6 +127,28 @@ def _pg_path(path: tuple[str, ...]) -> tuple[str, list[str]]:
     return "ARRAY[" + ", ".join(["%s"] * len(path)) + "]::text[]", list(path)
 
 
+def _any_candidates(path: tuple[str, ...], values: list[str]) -> list[str] | None:
+    """JSON documents whose containment covers every row an `.any` condition can match, or None if some value
+    cannot be covered (an element's text form matches a string element, or a number or boolean written so)."""
+    documents = []
+    for value in values:
+        elements = [value]
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        if isinstance(parsed, bool) or (isinstance(parsed, int | float) and math.isfinite(parsed)):
+            elements.append(parsed)
+        elif not isinstance(parsed, str):  # null, NaN, arrays and objects: leave it to the exact check
+            return None
+        for element in elements:
+            document: object = [element]
+            for key in reversed(path):
+                document = {key: document}
+            documents.append(json.dumps(document))
+    return documents
+
+
 def postgresql_sql(column: str, condition: JsonCondition) -> tuple[str, list]:
     path_sql, path_params = _pg_path(condition.path)
     text = f"({column} #>> {path_sql})"
@@ -146,7 +169,14 @@ def postgresql_sql(column: str, condition: JsonCondition) -> tuple[str, list]:
             f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({node}) = 'array' "
             f"THEN {node} ELSE '[]'::jsonb END) AS element(value) WHERE element.value IN ({placeholders}))"
         )
-        return sql, [*path_params, *path_params, *values]
+        params = [*path_params, *path_params, *values]
+        candidates = _any_candidates(condition.path, values)
+        if candidates:
+            # `column @> {"districts": ["1401"]} OR ...` selects a superset of the matching rows through the GIN
+            # index (jsonb_path_ops); the EXISTS above then keeps exactly the rows that match.
+            containment = " OR ".join([f"{column} @> %s::jsonb"] * len(candidates))
+            return f"({containment}) AND {sql}", [*candidates, *params]
+        return sql, params
     if op == "exists":
         parent_sql, parent_params = _pg_path(condition.path[:-1])
         parent = f"({column} #> {parent_sql})"
