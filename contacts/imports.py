@@ -11,8 +11,10 @@ File format (documented in docs/contact-import.md):
 import csv
 import io
 import math
+import queue
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -250,9 +252,10 @@ def _chunks(text, header_check: Callable[[list[str]], Header] = parse_header, sk
         yield header, chunk
 
 
-def _parse_chunk(header: Header, rows, result: ImportResult) -> dict[str, dict]:
-    """Convert rows to {msisdn: metadata}; a number seen twice merges in file order. Bad rows go to `result`."""
+def _parse_chunk(header: Header, rows) -> tuple[dict[str, dict], list[tuple[int, dict]]]:
+    """Convert rows to {msisdn: metadata} (a number seen twice merges in file order) and [(line, errors)]."""
     parsed: dict[str, dict] = {}
+    rejected = []
     msisdn_index, columns, width = header.msisdn_index, header.columns, header.width
     for line, row in rows:
         errors = {}
@@ -275,14 +278,56 @@ def _parse_chunk(header: Header, rows, result: ImportResult) -> dict[str, dict]:
             except ValueError as exc:
                 errors[name] = [str(exc)]
         if errors:
-            result.reject(line, errors)
+            rejected.append((line, errors))
             continue
         existing = parsed.get(msisdn)
         if existing is None:
             parsed[msisdn] = metadata
         else:
             existing.update(metadata)
-    return parsed
+    return parsed, rejected
+
+
+_DONE = object()
+
+
+def _parsed_chunks(stream, skip_rows: int) -> Iterator[tuple[int, dict[str, dict], list]]:
+    """Parse chunks in a background thread, one chunk ahead of the caller, so parsing overlaps the database work.
+
+    Yields (rows in chunk, {msisdn: metadata}, [(line, errors)]); at most three chunks exist at a time. The thread
+    never touches the database; its exceptions (a malformed file) are raised here, in the caller's thread.
+    """
+    chunks: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def parse() -> None:
+        try:
+            for header, rows in _chunks(stream, skip_rows=skip_rows):
+                if not put((len(rows), *_parse_chunk(header, rows))):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the caller's thread and raised there
+            put(exc)
+
+    thread = threading.Thread(target=parse, name="contact-import-parser", daemon=True)
+    thread.start()
+    try:
+        while (item := chunks.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # writing -----------------------------------------------------------------------------------------------------------
@@ -292,15 +337,14 @@ def _upsert_postgresql(cursor, account_id: int, rows: dict[str, dict], now) -> i
         f"""
         WITH upserted AS (
             INSERT INTO {table} AS c (account_id, msisdn, metadata, created_at, updated_at)
-            SELECT %s, t.msisdn, t.metadata::jsonb, %s, %s
-            FROM unnest(%s::text[], %s::text[]) AS t(msisdn, metadata)
+            SELECT %s, t.key, t.value, %s, %s FROM jsonb_each(%s::jsonb) AS t
             ON CONFLICT (account_id, msisdn)
             DO UPDATE SET metadata = c.metadata || EXCLUDED.metadata, updated_at = EXCLUDED.updated_at
             RETURNING (xmax = 0) AS inserted
         )
         SELECT count(*) FILTER (WHERE inserted) FROM upserted
         """,
-        [account_id, now, now, list(rows), [dumps(metadata) for metadata in rows.values()]],
+        [account_id, now, now, dumps(rows)],
     )
     return cursor.fetchone()[0]
 
@@ -311,17 +355,15 @@ def _upsert_sqlite(cursor, account_id: int, rows: dict[str, dict], now) -> int:
     items = list(rows.items())
     created = 0
     for start in range(0, len(items), SQLITE_BATCH):
-        batch = dumps([[msisdn, metadata] for msisdn, metadata in items[start : start + SQLITE_BATCH]])
         cursor.execute(
             f"""
             INSERT INTO {table} (account_id, msisdn, metadata, created_at, updated_at)
-            SELECT %s, json_extract(value, '$[0]'), json(json_extract(value, '$[1]')), %s, %s
-            FROM json_each(%s) WHERE true
+            SELECT %s, key, json(value), %s, %s FROM json_each(%s) WHERE true
             ON CONFLICT (account_id, msisdn)
             DO UPDATE SET metadata = json_patch({table}.metadata, excluded.metadata), updated_at = excluded.updated_at
             RETURNING created_at = %s
             """,
-            [account_id, stamp, stamp, batch, stamp],
+            [account_id, stamp, stamp, dumps(dict(items[start : start + SQLITE_BATCH])), stamp],
         )
         created += sum(1 for (inserted,) in cursor.fetchall() if inserted)
     return created
@@ -348,18 +390,21 @@ def import_contacts(
 ) -> ImportResult:
     """Import a CSV text stream into the account's contacts, one transaction per chunk of CHUNK_SIZE rows.
 
+    Chunks are parsed in a helper thread while the previous chunk is written (see _parsed_chunks).
+
     `on_chunk(result)` runs inside each chunk's transaction (to save progress with it, or to report it).
     `skip_rows` data rows are skipped, to resume an import whose first chunks are already committed.
     A malformed header or file raises DomainError (committed chunks stay).
     """
     result = result or ImportResult()
-    for header, rows in _chunks(stream, skip_rows=skip_rows):
+    for row_count, parsed, rejected in _parsed_chunks(stream, skip_rows):
         with transaction.atomic():
-            parsed = _parse_chunk(header, rows, result)
             created, updated = upsert_chunk(account.pk, parsed)
-            result.processed_rows += len(rows)
+            result.processed_rows += row_count
             result.created_count += created
             result.updated_count += updated
+            for line, errors in rejected:
+                result.reject(line, errors)
             if on_chunk is not None:
                 on_chunk(result)
     return result

@@ -17,7 +17,12 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+EXTRA_FIELDS = ("method", "path", "status", "duration_ms")  # the request log line's fields (scfm.middleware)
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, and phone_call_id / request fields."""
+
     def format(self, record: logging.LogRecord) -> str:
         payload = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
@@ -28,6 +33,9 @@ class JsonFormatter(logging.Formatter):
         }
         if getattr(record, "phone_call_id", None) is not None:
             payload["phone_call_id"] = record.phone_call_id
+        for name in EXTRA_FIELDS:
+            if hasattr(record, name):
+                payload[name] = getattr(record, name)
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload)

@@ -1,0 +1,22 @@
+# SCFM production image: the same image runs the web server, the Celery workers, the scheduler and migrations
+# (see docker-compose.yml and docs/production.md).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    SCFM_DATA_DIR=/data \
+    SCFM_LOG_FORMAT=json
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 scfm \
+    && mkdir -p /data \
+    && chown scfm:scfm /data
+
+COPY . .
+RUN pip install . && python -m compileall -q /app
+
+USER scfm
+EXPOSE 8000
+CMD ["gunicorn", "scfm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]
