@@ -54,7 +54,7 @@ def _participation_sql(contacts_sql: str) -> str:
     )
 
 
-def _phone_call_sql(bounded: bool) -> str:
+def _phone_call_sql() -> str:
     calls = PhoneCall._meta.db_table
     participations = CalloutParticipation._meta.db_table
     return (
@@ -64,8 +64,7 @@ def _phone_call_sql(bounded: bool) -> str:
         "SELECT %s, p.callout_id, p.id, p.contact_id, %s, p.msisdn, p.call_flow_logic, '{}', '{}', '{}', '{}', 0, 0, "
         "p.created_at, p.updated_at "
         f'FROM "{participations}" AS p '
-        "WHERE p.callout_id = %s AND p.callout_population_id = %s AND p.created_at = %s AND p.contact_id > %s"
-        + (" AND p.contact_id <= %s" if bounded else "")
+        "WHERE p.id > %s AND p.callout_population_id = %s AND p.created_at = %s"
     )
 
 
@@ -122,7 +121,8 @@ class CalloutPopulation(BatchOperationHandler):
         contacts_sql, contacts_params = contacts.values("id", "msisdn").query.sql_with_params()
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         callout = operation.callout
-        bounds = [low] if high is None else [low, high]
+        # the participations this chunk adds are the ones above the highest id now, stamped with this chunk's time
+        newest = CalloutParticipation.objects.order_by("-id").values_list("id", flat=True).first() or 0
         with connection.cursor() as cursor:
             cursor.execute(
                 _participation_sql(contacts_sql),
@@ -131,8 +131,8 @@ class CalloutPopulation(BatchOperationHandler):
             added = max(cursor.rowcount, 0)
             if added:
                 cursor.execute(
-                    _phone_call_sql(high is not None),
-                    [callout.account_id, PhoneCall.Status.CREATED, callout.pk, operation.pk, now, *bounds],
+                    _phone_call_sql(),
+                    [callout.account_id, PhoneCall.Status.CREATED, newest, operation.pk, now],
                 )
         operation.processed_count += added
         if high is not None:

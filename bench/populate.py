@@ -1,0 +1,215 @@
+"""Callout population at scale: the real Celery worker against one hand-written INSERT ... SELECT.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/scfm_bench_a CELERY_BROKER_URL=redis://127.0.0.1:6379/1 \
+        .venv/bin/python bench/populate.py [--contacts 1000000]
+
+Loads N contacts (half `gender=f`) into a fresh account, then
+  1. baseline: one transaction of hand-written INSERT ... SELECT (participations, then their `created` phone calls)
+     into callout A;
+  2. worker: a BatchOperation::CalloutPopulation with contact_filter_params {"metadata": {"gender": "f"}} queued
+     through the service into callout B and run by a real `celery worker --pool=solo` process, timed from the queue
+     event to `finished`; the worker's peak RSS is its VmHWM.
+Writes bench/results/populate.json and bench/results/populate.md. The database is wiped first: use a bench database.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/scfm_bench_a")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("SCFM_DATA_DIR", "/tmp/scfm_bench_a")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scfm.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from accounts.models import Account  # noqa: E402
+from batch_operations import services  # noqa: E402
+from batch_operations.callout_population import population_chunk_size  # noqa: E402
+from batch_operations.models import BatchOperation  # noqa: E402
+from callouts.models import Callout, CalloutParticipation  # noqa: E402
+from phone_calls.models import PhoneCall  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TABLES = [
+    "phone_calls_remotephonecallevent",
+    "phone_calls_recording",
+    "phone_calls_phonecall",
+    "callouts_calloutparticipation",
+    "batch_operations_batchoperation",
+    "callouts_callout",
+    "contacts_contact",
+]
+
+BASELINE_SQL = [
+    """
+    INSERT INTO callouts_calloutparticipation (callout_id, contact_id, msisdn, call_flow_logic, metadata, answered,
+        phone_calls_count, created_at, updated_at)
+    SELECT %(callout)s, c.id, c.msisdn, 'CallFlowLogic::HelloWorld', '{}', false, 1, now(), now()
+    FROM contacts_contact c
+    WHERE c.account_id = %(account)s AND c.metadata->>'gender' = 'f'
+    ON CONFLICT DO NOTHING
+    """,
+    """
+    INSERT INTO phone_calls_phonecall (account_id, callout_id, callout_participation_id, contact_id, status, msisdn,
+        call_flow_logic, metadata, remote_response, remote_queue_response, remote_request_params, duration,
+        lock_version, created_at, updated_at)
+    SELECT %(account)s, p.callout_id, p.id, p.contact_id, 'created', p.msisdn, p.call_flow_logic, '{}', '{}', '{}',
+        '{}', 0, 0, now(), now()
+    FROM callouts_calloutparticipation p WHERE p.callout_id = %(callout)s
+    """,
+]
+
+
+def sql(statement: str, params=None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def load_contacts(account: Account, count: int) -> float:
+    started = time.monotonic()
+    sql(
+        "INSERT INTO contacts_contact (account_id, msisdn, metadata, created_at, updated_at) "
+        "SELECT %s, '+8551' || lpad(n::text, 8, '0'), jsonb_build_object('gender', CASE WHEN n %% 2 = 0 THEN 'f' "
+        "ELSE 'm' END, 'name', 'Contact ' || n, 'district', (n %% 200)::text), now(), now() "
+        "FROM generate_series(1, %s) AS n",
+        [account.pk, count],
+    )
+    sql("ANALYZE contacts_contact")
+    return time.monotonic() - started
+
+
+def baseline(account: Account, callout: Callout) -> float:
+    started = time.monotonic()
+    with transaction.atomic():
+        for statement in BASELINE_SQL:
+            sql(statement, {"callout": callout.pk, "account": account.pk})
+    return time.monotonic() - started
+
+
+def start_worker(log: Path) -> subprocess.Popen:
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "scfm",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_TASK_ALWAYS_EAGER": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if time.monotonic() > deadline or worker.poll() is not None:
+            raise RuntimeError(f"worker did not start, see {log}")
+        time.sleep(0.1)
+    return worker
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def through_worker(account: Account, callout: Callout) -> tuple[float, float, int]:
+    import redis
+
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
+    worker = start_worker(Path(os.environ["SCFM_DATA_DIR"]) / "bench-worker.log")
+    try:
+        operation = services.batch_operation_create(
+            account=account,
+            type=BatchOperation.Type.CALLOUT_POPULATION,
+            callout=callout,
+            parameters={"contact_filter_params": {"metadata": {"gender": "f"}}},
+        )
+        started = time.monotonic()
+        services.batch_operation_fire_event(batch_operation=operation, event="queue")  # on_commit -> Redis
+        while not BatchOperation.objects.filter(pk=operation.pk, status="finished").exists():
+            if worker.poll() is not None:
+                raise RuntimeError("worker died")
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        operation.refresh_from_db()
+        return elapsed, peak_rss_mb(worker.pid), operation.processed_count
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    sql("TRUNCATE " + ", ".join(TABLES) + " CASCADE")
+    account = Account.objects.create()
+    load_seconds = load_contacts(account, args.contacts)
+    print(f"loaded {args.contacts} contacts in {load_seconds:.1f}s", flush=True)
+
+    baseline_callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
+    baseline_seconds = baseline(account, baseline_callout)
+    print(f"hand-written INSERT ... SELECT: {baseline_seconds:.2f}s", flush=True)
+    sql("ANALYZE callouts_calloutparticipation")
+    sql("ANALYZE phone_calls_phonecall")
+
+    callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
+    worker_seconds, rss, processed = through_worker(account, callout)
+    print(f"worker: {worker_seconds:.2f}s, peak RSS {rss:.0f} MB, {processed} added", flush=True)
+
+    selected = CalloutParticipation.objects.filter(callout=baseline_callout).count()
+    populated = CalloutParticipation.objects.filter(callout=callout).count()
+    calls = PhoneCall.objects.filter(callout=callout).count()
+    assert selected == populated == calls == processed, (selected, populated, calls, processed)
+    results = {
+        "contacts": args.contacts,
+        "selected_by_filter": selected,
+        "chunk_size": population_chunk_size(),
+        "database": f"{connection.vendor} {connection.pg_version}",
+        "hand_written_insert_select_seconds": round(baseline_seconds, 2),
+        "worker_seconds": round(worker_seconds, 2),
+        "worker_vs_hand_written": round(worker_seconds / baseline_seconds, 2),
+        "worker_peak_rss_mb": round(rss, 1),
+        "target": "worker within 1.5x of hand-written SQL, peak RSS < 300 MB",
+        "met": worker_seconds <= 1.5 * baseline_seconds and rss < 300,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "populate.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "populate.md").write_text(
+        "# Callout population benchmark (`bench/populate.py`)\n\n"
+        f"{args.contacts:,} contacts, filter `metadata.gender = f` selects {selected:,}; each selected contact gets a "
+        "participation and one `created` phone call.\n\n"
+        "| | seconds |\n|---|---|\n"
+        f"| hand-written INSERT ... SELECT (one transaction) | {baseline_seconds:.2f} |\n"
+        f"| real Celery worker, chunks of {population_chunk_size():,} contact ids | {worker_seconds:.2f} |\n\n"
+        f"Ratio {results['worker_vs_hand_written']}x (target <= 1.5x); "
+        f"worker peak RSS {rss:.0f} MB (target < 300 MB).\n"
+    )
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
