@@ -1,0 +1,38 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from phone_calls.models import PhoneCall, PhoneCallStatus
+from phone_calls.services import phone_call_fetch_remote
+from scfm.management.task_options import add_account_argument, env_int, resolve_account
+
+WAITING = (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS)
+
+
+class Command(BaseCommand):
+    help = "Fetch the status of calls awaiting completion from the provider (task:update_calls:run)."
+
+    def add_arguments(self, parser):
+        add_account_argument(parser)
+        parser.add_argument("--max-calls", type=int, default=env_int("UPDATE_CALLS_TASK_MAX_CALLS_TO_FETCH"))
+        parser.add_argument(
+            "--min-age-seconds", type=int, default=env_int("PHONE_CALL_TIME_CONSIDERED_RECENTLY_CREATED_SECONDS", 60)
+        )
+
+    def handle(self, *args, account_id, max_calls, min_age_seconds, **options):
+        account = resolve_account(account_id)
+        waiting = (
+            PhoneCall.objects.filter(
+                account=account,
+                status__in=WAITING,
+                remote_call_id__isnull=False,
+                created_at__lte=timezone.now() - timedelta(seconds=min_age_seconds),
+            )
+            .order_by("remote_status_fetch_queued_at", "id")
+            .values_list("id", flat=True)
+        )
+        if max_calls is not None:
+            waiting = waiting[:max_calls]
+        fetched = sum(1 for phone_call_id in waiting.iterator() if phone_call_fetch_remote(phone_call_id=phone_call_id))
+        self.stdout.write(f"updated {fetched} calls")
