@@ -80,7 +80,7 @@ def start_worker(broker, tmp_path):
 def send_run(broker_url: str, operation_id: int) -> None:
     from celery import Celery
 
-    sender = Celery("sender", broker=broker_url)
+    sender = Celery("sender", broker=broker_url, set_as_current=False)
     sender.send_task(TASK, args=[operation_id])
     sender.close()
 
