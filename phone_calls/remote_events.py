@@ -57,19 +57,17 @@ def remote_event_validate(params: dict) -> None:
 
 
 def _locked_call(pk: int) -> PhoneCall:
-    return (
-        PhoneCall.objects.select_for_update(of=("self",)).select_related("callout", "callout_participation").get(pk=pk)
-    )
+    return PhoneCall.objects.select_for_update().get(pk=pk)
 
 
 def _phone_call_for(*, account: Account, params: dict, url: str | None) -> PhoneCall:
     """The call a callback is about, locked: by CallSid, else by the phone_call_id in our URL, else a new one."""
     call_sid = params["CallSid"]
-    existing = PhoneCall.objects.filter(remote_call_id=call_sid).values_list("pk", "account_id").first()
-    if existing:
-        if existing[1] != account.pk:
+    existing = PhoneCall.objects.select_for_update().filter(remote_call_id=call_sid).first()
+    if existing is not None:
+        if existing.account_id != account.pk:
             raise RemoteEventInvalid("CallSid belongs to another account")
-        return _locked_call(existing[0])
+        return existing
     phone_call_id = _phone_call_id_from(url)
     if phone_call_id and PhoneCall.objects.filter(pk=phone_call_id, account=account).exists():
         call = _locked_call(phone_call_id)
@@ -108,13 +106,14 @@ def _phone_call_create_from_callback(*, account: Account, params: dict) -> Phone
 
 def call_flow_logic_for(phone_call: PhoneCall) -> str:
     """The flow that answers a call: the call's, else its participation's, else its callout's, else the account's."""
-    candidates = [
-        phone_call.call_flow_logic,
-        phone_call.callout_participation.call_flow_logic if phone_call.callout_participation_id else None,
-        phone_call.callout.call_flow_logic if phone_call.callout_id else None,
-        phone_call.account.call_flow_logic,
-    ]
-    for name in candidates:
+    candidates = (
+        lambda: phone_call.call_flow_logic,
+        lambda: phone_call.callout_participation.call_flow_logic if phone_call.callout_participation_id else None,
+        lambda: phone_call.callout.call_flow_logic if phone_call.callout_id else None,
+        lambda: phone_call.account.call_flow_logic,
+    )
+    for candidate in candidates:
+        name = candidate()
         if name and flow_class_for(name) is not None:
             return name
     return FALLBACK

@@ -1,0 +1,429 @@
+"""Benchmark: the status-callback webhook against a bare Django view, both on the production server.
+
+    .venv/bin/python bench/webhooks.py [--calls 6000] [--seconds 10] [--rate 200] [--workers 4]
+
+In the PostgreSQL database of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/scfm_bench_c, created and
+migrated when missing) it creates a fresh account with a running callout of `--calls` remotely queued calls, starts
+gunicorn on 127.0.0.1 (sync workers, settings bench.settings = the product's settings plus /bench/bare, a view that
+returns constant TwiML) and measures, over loopback only:
+
+  throughput  wrk (closed loop, 2 threads, 32 connections, `--seconds`) against /bench/bare and against
+              POST /twilio_webhooks/phone_call_events with signed status callbacks (ringing, in-progress, completed
+              for distinct calls: every request stores an event and moves a call under its row lock)
+  latency     an open-loop generator at `--rate` requests/second for `--seconds` (latency measured from each
+              request's scheduled start, so a stall is not hidden) against both
+
+then checks the database (one event per accepted callback, every completed call `completed` with its duration) and
+writes bench/results/webhooks.json and .md. Targets: webhook throughput >= half the bare view's, p99 < 50 ms at
+200 requests/second. Needs `wrk` (apt-get install wrk).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_c"
+WEBHOOK = "/twilio_webhooks/phone_call_events"
+BARE = "/bench/bare"
+STATUSES = ("ringing", "in-progress", "completed")
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup_django(url: str, public_url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["SCFM_PUBLIC_URL"] = public_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def create_calls(count: int):
+    """A fresh account and `count` remotely queued calls with known CallSids; returns (account, [CallSid])."""
+    from accounts.models import Account
+    from callouts.models import Callout, CalloutParticipation
+    from contacts.models import Contact
+    from phone_calls.models import PhoneCall
+
+    run = uuid.uuid4().hex
+    account = Account.objects.create(twilio_account_sid=f"AC{run}", twilio_auth_token=uuid.uuid4().hex)
+    callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
+    contacts = Contact.objects.bulk_create(
+        [Contact(account=account, msisdn=f"+2526{index:08d}") for index in range(count)], batch_size=2000
+    )
+    participations = CalloutParticipation.objects.bulk_create(
+        [
+            CalloutParticipation(
+                callout=callout,
+                contact=contact,
+                msisdn=contact.msisdn,
+                call_flow_logic=callout.call_flow_logic,
+                phone_calls_count=1,
+            )
+            for contact in contacts
+        ],
+        batch_size=2000,
+    )
+    sids = [f"CA{run[:8]}{index:024d}" for index in range(count)]
+    PhoneCall.objects.bulk_create(
+        [
+            PhoneCall(
+                account=account,
+                callout=callout,
+                callout_participation=participation,
+                contact_id=participation.contact_id,
+                msisdn=participation.msisdn,
+                call_flow_logic=callout.call_flow_logic,
+                status="remotely_queued",
+                remote_call_id=sid,
+            )
+            for participation, sid in zip(participations, sids, strict=True)
+        ],
+        batch_size=2000,
+    )
+    return account, sids
+
+
+def callback_requests(account, sids: list[str], public_url: str) -> list[tuple[str, str, str]]:
+    """(path, form body, X-Twilio-Signature) for each call's ringing, in-progress and completed callbacks."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(account.twilio_auth_token)
+    requests = []
+    for status in STATUSES:
+        for sid in sids:
+            params = {
+                "CallSid": sid,
+                "AccountSid": account.twilio_account_sid,
+                "From": "1234",
+                "To": "+252660000000",
+                "ApiVersion": "2010-04-01",
+                "Direction": "outbound-api",
+                "CallStatus": status,
+                "CallbackSource": "call-progress-events",
+            }
+            if status == "completed":
+                params["CallDuration"] = "30"
+            body = urllib.parse.urlencode(params)
+            requests.append((WEBHOOK, body, validator.compute_signature(public_url + WEBHOOK, params)))
+    return requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "scfm.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(ROOT),
+    ]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health")
+            connection.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+WRK_SCRIPT = """
+local requests = {}
+%(table)s
+local count = #requests
+local threads = 0
+local index = 0
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+function init(args)
+  index = offset * math.floor(count / 2)
+end
+function request()
+  index = index + 1
+  local item = requests[((index - 1) %% count) + 1]
+  return wrk.format("POST", item[1], {["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Twilio-Signature"] = item[3]}, item[2])
+end
+function done(summary, latency, requests_)
+  io.write(string.format('WRK_RESULT {"requests": %%d, "duration_us": %%d, "status_errors": %%d, ' ..
+    '"socket_errors": %%d, "p50_us": %%d, "p99_us": %%d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_wrk(base_url: str, requests: list[tuple[str, str, str]], seconds: int) -> dict:
+    table = "\n".join(
+        f"requests[{number}] = {{{lua_string(path)}, {lua_string(body)}, {lua_string(sig)}}}"
+        for number, (path, body, sig) in enumerate(requests, start=1)
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % {"table": table})
+    try:
+        output = subprocess.run(
+            ["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, base_url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    line = next(line for line in output.splitlines() if line.startswith("WRK_RESULT "))
+    result = json.loads(line.split(" ", 1)[1])
+    result["requests_per_second"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    result["p50_ms"] = round(result.pop("p50_us") / 1000, 2)
+    result["p99_ms"] = round(result.pop("p99_us") / 1000, 2)
+    return result
+
+
+def open_loop(port: int, requests: list[tuple[str, str, str]], rate: float, seconds: int) -> dict:
+    """Send requests[i] at start + i/rate, from a pool; latency counts from the scheduled start."""
+    total = min(int(rate * seconds), len(requests))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    local = threading.local()
+    start = time.monotonic() + 0.5
+
+    def send(number: int) -> None:
+        scheduled = start + number / rate
+        delay = scheduled - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        path, body, sig = requests[number]
+        try:
+            connection = getattr(local, "connection", None) or HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request(
+                "POST",
+                path,
+                body=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
+            )
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+            local.connection = None if response.will_close else connection
+        except OSError:
+            status, local.connection = 0, None
+        elapsed = time.monotonic() - scheduled
+        with lock:
+            latencies.append(elapsed)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        list(pool.map(send, range(total)))
+    wall = time.monotonic() - start
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000, 2)
+
+    return {
+        "requests": total,
+        "achieved_rate": round(total / wall, 1),
+        "statuses": {str(key): value for key, value in sorted(statuses.items())},
+        "p50_ms": percentile(50),
+        "p90_ms": percentile(90),
+        "p99_ms": percentile(99),
+        "max_ms": round(latencies[-1] * 1000, 2),
+    }
+
+
+def verify(account, sids: list[str], accepted: int) -> dict:
+    from phone_calls.models import PhoneCall, RemotePhoneCallEvent
+
+    events = RemotePhoneCallEvent.objects.filter(phone_call__account=account).count()
+    calls = PhoneCall.objects.filter(account=account, remote_call_id__in=sids)
+    return {
+        "events_stored": events,
+        "callbacks_accepted": accepted,
+        "no_accepted_callback_lost": events >= accepted,
+        "calls_completed": calls.filter(status="completed", duration=30).count(),
+        "calls_moved_backwards": calls.filter(status="remotely_queued", remote_status__isnull=False).count(),
+    }
+
+
+def write_results(result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "webhooks.json").write_text(json.dumps(result, indent=2) + "\n")
+    t, lat = result["throughput"], result["latency_at_rate"]
+    lines = [
+        "# Webhook benchmark",
+        "",
+        f"Run {result['ran_at']} on {result['machine']} ({result['cpus']} CPUs), gunicorn {result['workers']} sync "
+        f"workers on 127.0.0.1, PostgreSQL `{result['database']}`. Produced by `bench/webhooks.py`.",
+        "",
+        "## Throughput (wrk, 2 threads, 32 connections, closed loop)",
+        "",
+        "| endpoint | requests | req/s | p50 ms | p99 ms | non-2xx | socket errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("bare", "webhook"):
+        row = t[name]
+        lines.append(
+            f"| {name} | {row['requests']} | {row['requests_per_second']} | {row['p50_ms']} | {row['p99_ms']} | "
+            f"{row['status_errors']} | {row['socket_errors']} |"
+        )
+    lines += [
+        "",
+        f"Webhook / bare throughput: **{t['ratio']}** (target >= {TARGET_RATIO}: "
+        f"{'met' if t['ratio'] >= TARGET_RATIO else 'NOT met'}).",
+        "",
+        f"## Latency at {result['rate']} req/s (open loop, from each request's scheduled start)",
+        "",
+        "| endpoint | requests | achieved req/s | statuses | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("bare", "webhook"):
+        row = lat[name]
+        lines.append(
+            f"| {name} | {row['requests']} | {row['achieved_rate']} | {row['statuses']} | {row['p50_ms']} | "
+            f"{row['p90_ms']} | {row['p99_ms']} | {row['max_ms']} |"
+        )
+    lines += [
+        "",
+        f"Webhook p99 at {result['rate']} req/s: **{lat['webhook']['p99_ms']} ms** (target < {TARGET_P99_MS} ms: "
+        f"{'met' if lat['webhook']['p99_ms'] < TARGET_P99_MS else 'NOT met'}).",
+        "",
+        "## Database check after the run",
+        "",
+        *[f"- {key}: {value}" for key, value in result["verification"].items()],
+        "",
+    ]
+    (RESULTS / "webhooks.md").write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=6000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    ensure_database(url)
+    setup_django(url, public_url)
+    account, sids = create_calls(args.calls)
+    # throughput uses two thirds of the calls; the latency run gets calls of its own
+    split = len(sids) * 2 // 3
+    throughput_requests = callback_requests(account, sids[:split], public_url)
+    latency_requests = callback_requests(account, sids[split:], public_url)
+    bare_requests = [(BARE, "CallSid=x", "unsigned")]
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": url,
+        "SCFM_PUBLIC_URL": public_url,
+        "SCFM_LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    server = start_gunicorn(port, args.workers, env)
+    try:
+        run_wrk(public_url, bare_requests, 2)  # warm-up: workers import and connect
+        throughput = {
+            "bare": run_wrk(public_url, bare_requests, args.seconds),
+            "webhook": run_wrk(public_url, throughput_requests, args.seconds),
+        }
+        throughput["ratio"] = round(
+            throughput["webhook"]["requests_per_second"] / throughput["bare"]["requests_per_second"], 3
+        )
+        latency = {
+            "bare": open_loop(port, bare_requests * int(args.rate * args.seconds), args.rate, args.seconds),
+            "webhook": open_loop(port, latency_requests, args.rate, args.seconds),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    accepted = (
+        throughput["webhook"]["requests"]
+        - throughput["webhook"]["status_errors"]
+        + latency["webhook"]["statuses"].get("200", 0)
+    )
+    result = {
+        "ran_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "workers": args.workers,
+        "database": url.rsplit("/", 1)[1],
+        "calls": args.calls,
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "throughput": throughput,
+        "latency_at_rate": latency,
+        "verification": verify(account, sids, accepted),
+        "targets": {
+            "throughput_ratio_min": TARGET_RATIO,
+            "p99_ms_max_at_rate": TARGET_P99_MS,
+            "throughput_met": throughput["ratio"] >= TARGET_RATIO,
+            "p99_met": latency["webhook"]["p99_ms"] < TARGET_P99_MS,
+        },
+    }
+    write_results(result)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
