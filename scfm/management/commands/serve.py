@@ -35,8 +35,6 @@ class Command(BaseCommand):
                 os.environ.get("WEB_CONCURRENCY", "2"),
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
             ],
             "worker": [
                 python,
