@@ -42,17 +42,8 @@ class ContactImportReadSerializer(serializers.ModelSerializer):
         ]
 
 
-class UploadField(serializers.FileField):
-    """A file field that also accepts the one-item list DRF builds when it merges multipart files into nested data."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, list) and len(data) == 1:
-            data = data[0]
-        return super().to_internal_value(data)
-
-
 class ContactImportWriteSerializer(serializers.Serializer):
-    file = UploadField(
+    file = serializers.FileField(
         allow_empty_file=False,
         error_messages={
             "required": "can't be blank",

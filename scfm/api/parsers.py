@@ -3,6 +3,7 @@
 import json
 
 from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
@@ -41,7 +42,20 @@ class BracketFormParser(FormParser):
         return nest_querydict(QueryDict(raw, encoding=encoding))
 
 
+class NestedData(dict):
+    """Parsed multipart fields. DRF merges the uploaded files into them with copy() and update(); a plain dict would
+    take MultiValueDict's internal lists, so each file would arrive as a one-item list."""
+
+    def copy(self):
+        return NestedData(self)
+
+    def update(self, other=(), **kwargs):
+        if isinstance(other, MultiValueDict):
+            other = {key: other[key] for key in other}
+        super().update(other, **kwargs)
+
+
 class BracketMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
-        return DataAndFiles(nest_querydict(parsed.data), parsed.files)
+        return DataAndFiles(NestedData(nest_querydict(parsed.data)), parsed.files)
