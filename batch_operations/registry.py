@@ -11,6 +11,9 @@ from scfm.errors import DomainError
 
 HANDLERS: dict[str, str] = {
     "BatchOperation::CalloutPopulation": "batch_operations.callout_population.CalloutPopulation",
+    "BatchOperation::PhoneCallCreate": "batch_operations.phone_call_operations.PhoneCallCreate",
+    "BatchOperation::PhoneCallQueue": "batch_operations.phone_call_operations.PhoneCallQueue",
+    "BatchOperation::PhoneCallQueueRemoteFetch": "batch_operations.phone_call_operations.PhoneCallQueueRemoteFetch",
 }
 
 

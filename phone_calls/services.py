@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Account
 from callouts.models import Callout, CalloutParticipation
 from scfm.errors import DomainError
+from scfm.logging import phone_call_log_context
 from scfm.metadata import merge_metadata
 
 from . import lifecycle
@@ -282,17 +283,18 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
 
 def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -> PhoneCall | None:
     """Dial one `queued` call through the account's provider and record the outcome (see providers.base)."""
-    call = _claim_for_dialling(phone_call_id, check_callout)
-    if call is None:
-        return None
-    account = call.account
-    try:
-        provider = provider_for_account(account)
-    except ValueError as error:
-        provider, result = None, CreateResult(CreateOutcome.REJECTED, error_message=str(error))
-    else:
-        result = provider.create_call(call, call_request_params(call))
-    return _record_create_result(call.pk, result, provider)
+    with phone_call_log_context(phone_call_id):
+        call = _claim_for_dialling(phone_call_id, check_callout)
+        if call is None:
+            return None
+        account = call.account
+        try:
+            provider = provider_for_account(account)
+        except ValueError as error:
+            provider, result = None, CreateResult(CreateOutcome.REJECTED, error_message=str(error))
+        else:
+            result = provider.create_call(call, call_request_params(call))
+        return _record_create_result(call.pk, result, provider)
 
 
 @transaction.atomic
@@ -334,23 +336,24 @@ def _record_create_result(phone_call_id: int, result: CreateResult, provider) ->
 # -- polling, sweeping, simulating ---------------------------------------------------------------------------------
 def phone_call_fetch_remote(*, phone_call_id: int) -> PhoneCall | None:
     """Refresh a remotely queued / in-progress call from its provider and apply the status (forward only)."""
-    call = PhoneCall.objects.select_related("account").filter(pk=phone_call_id).first()
-    if call is None or not call.remote_call_id:
-        return None
-    if call.status not in (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS, PhoneCallStatus.EXPIRED):
-        return None
-    try:
-        fetched = provider_for_account(call.account).fetch_call(call.remote_call_id)
-    except (ProviderError, ValueError) as error:
-        logger.warning("fetching phone call %s failed: %s", call.pk, error)
-        return None
-    return lifecycle.phone_call_record_remote_status(
-        phone_call_id=call.pk,
-        remote_status=fetched.remote_status,
-        duration=fetched.duration,
-        remote_response=fetched.response,
-        remote_direction=fetched.remote_direction,
-    )
+    with phone_call_log_context(phone_call_id):
+        call = PhoneCall.objects.select_related("account").filter(pk=phone_call_id).first()
+        if call is None or not call.remote_call_id:
+            return None
+        if call.status not in (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS, PhoneCallStatus.EXPIRED):
+            return None
+        try:
+            fetched = provider_for_account(call.account).fetch_call(call.remote_call_id)
+        except (ProviderError, ValueError) as error:
+            logger.warning("fetching phone call %s failed: %s", call.pk, error)
+            return None
+        return lifecycle.phone_call_record_remote_status(
+            phone_call_id=call.pk,
+            remote_status=fetched.remote_status,
+            duration=fetched.duration,
+            remote_response=fetched.response,
+            remote_direction=fetched.remote_direction,
+        )
 
 
 def phone_calls_stale_fetch_enqueue(*, now=None, limit: int = STALE_FETCH_BATCH_SIZE) -> int:
@@ -413,28 +416,29 @@ def phone_call_simulate_outcome(*, phone_call_id: int) -> PhoneCall | None:
     """The simulator's status callback: draw an outcome from the account's mix and apply it like a webhook."""
     from .providers.simulator import choose_outcome
 
-    call = PhoneCall.objects.select_related("account").filter(pk=phone_call_id).first()
-    if call is None or call.is_terminal or not call.remote_call_id:
-        return None
-    status, duration = choose_outcome(call.account)
-    params = {
-        "CallSid": call.remote_call_id,
-        "AccountSid": "ACsimulator",
-        "From": str(call.account.setting("from_phone_number")),
-        "To": call.msisdn,
-        "CallStatus": status,
-        "CallDuration": str(duration),
-        "Direction": "outbound-api",
-        "ApiVersion": "2010-04-01",
-        "CallbackSource": "call-progress-events",
-        "SequenceNumber": "0",
-    }
-    try:
-        from .remote_events import remote_phone_call_event_handle
-    except ImportError:
-        return lifecycle.phone_call_record_remote_status(
-            phone_call_id=call.pk, remote_status=status, duration=duration, remote_response=params
-        )
-    remote_phone_call_event_handle(account=call.account, params=params, url=webhook_url(call))
-    call.refresh_from_db()
-    return call
+    with phone_call_log_context(phone_call_id):
+        call = PhoneCall.objects.select_related("account").filter(pk=phone_call_id).first()
+        if call is None or call.is_terminal or not call.remote_call_id:
+            return None
+        status, duration = choose_outcome(call.account)
+        params = {
+            "CallSid": call.remote_call_id,
+            "AccountSid": "ACsimulator",
+            "From": str(call.account.setting("from_phone_number")),
+            "To": call.msisdn,
+            "CallStatus": status,
+            "CallDuration": str(duration),
+            "Direction": "outbound-api",
+            "ApiVersion": "2010-04-01",
+            "CallbackSource": "call-progress-events",
+            "SequenceNumber": "0",
+        }
+        try:
+            from .remote_events import remote_phone_call_event_handle
+        except ImportError:
+            return lifecycle.phone_call_record_remote_status(
+                phone_call_id=call.pk, remote_status=status, duration=duration, remote_response=params
+            )
+        remote_phone_call_event_handle(account=call.account, params=params, url=webhook_url(call))
+        call.refresh_from_db()
+        return call

@@ -1,11 +1,25 @@
-"""Log formatting: plain text or one JSON object per line, each line tagged with the request id."""
+"""Log formatting: plain text or one JSON object per line, each line tagged with the request id (and, while a
+phone call is being dialled, fetched or simulated, with its id)."""
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 phone_call_id_var: ContextVar[int | None] = ContextVar("phone_call_id", default=None)
+
+
+@contextmanager
+def phone_call_log_context(phone_call_id: int) -> Iterator[None]:
+    """Tag every log line written inside the block with `phone_call_id` (restored afterwards, so nested and
+    consecutive calls in one worker never leak into each other)."""
+    token = phone_call_id_var.set(phone_call_id)
+    try:
+        yield
+    finally:
+        phone_call_id_var.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

@@ -20,6 +20,21 @@ urlpatterns = [
         BatchOperationViewSet.as_view({"get": "preview_contacts"}),
         name="batch-operation-preview-contacts",
     ),
+    path(
+        "batch_operations/<int:pk>/preview/callout_participations",
+        BatchOperationViewSet.as_view({"get": "preview_callout_participations"}),
+        name="batch-operation-preview-callout-participations",
+    ),
+    path(
+        "batch_operations/<int:pk>/preview/phone_calls",
+        BatchOperationViewSet.as_view({"get": "preview_phone_calls"}),
+        name="batch-operation-preview-phone-calls",
+    ),
+    path(
+        "batch_operations/<int:pk>/phone_calls",
+        BatchOperationViewSet.as_view({"get": "phone_calls"}),
+        name="batch-operation-phone-calls",
+    ),
     # rest-api-v1 aliases
     *resource("callout_populations", CalloutPopulationViewSet),
     *nested(

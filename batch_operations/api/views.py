@@ -1,10 +1,13 @@
+from callouts.api.serializers import CalloutParticipationReadSerializer
 from contacts.api.serializers import ContactReadSerializer
+from phone_calls.api.serializers import PhoneCallReadSerializer
 from scfm.api.filters import SortBackend
 from scfm.api.viewsets import ParentScope, ResourceViewSet
 
 from .. import selectors, services
 from ..filters import BatchOperationFilter, CalloutPopulationFilter
 from ..models import BatchOperation
+from ..phone_call_operations import batch_operation_phone_calls
 from .serializers import (
     BatchOperationReadSerializer,
     BatchOperationUpdateSerializer,
@@ -24,9 +27,17 @@ class BatchOperationViewSet(ResourceViewSet):
     filterset_class = BatchOperationFilter
     parent_scopes = {"callout_id": ParentScope("callouts.Callout", "callout_id")}
 
+    # reads of other resources: they need that resource's read permission
+    resource_permissions = {
+        "preview_contacts": "contacts_read",
+        "preview_callout_participations": "callout_participations_read",
+        "preview_phone_calls": "phone_calls_read",
+        "phone_calls": "phone_calls_read",
+    }
+
     def required_permission(self, request) -> str:
-        if self.action == "preview_contacts":
-            return "contacts_read"
+        if self.action in self.resource_permissions:
+            return self.resource_permissions[self.action]
         return f"batch_operations_{'read' if request.method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
 
     def base_queryset(self):
@@ -45,10 +56,30 @@ class BatchOperationViewSet(ResourceViewSet):
         return services.batch_operation_fire_event(batch_operation=instance, event=event)
 
     def preview_contacts(self, request, *args, **kwargs):
-        """GET .../:id/preview/contacts: who a population would add if it ran now (paginated)."""
+        """GET .../:id/preview/contacts: who a population would add (or a PhoneCallCreate would call) if it ran
+        now (paginated)."""
         contacts = selectors.batch_operation_preview(batch_operation=self.get_object(), resource="contacts")
-        page = self.paginate_queryset(SortBackend().filter_queryset(request, contacts, self))
-        return self.get_paginated_response(ContactReadSerializer(page, many=True).data)
+        return self._page_of(contacts, ContactReadSerializer)
+
+    def preview_callout_participations(self, request, *args, **kwargs):
+        """GET .../:id/preview/callout_participations: who a PhoneCallCreate would create calls for."""
+        participations = selectors.batch_operation_preview(
+            batch_operation=self.get_object(), resource="callout_participations"
+        )
+        return self._page_of(participations, CalloutParticipationReadSerializer)
+
+    def preview_phone_calls(self, request, *args, **kwargs):
+        """GET .../:id/preview/phone_calls: the calls a PhoneCallQueue / PhoneCallQueueRemoteFetch would touch."""
+        calls = selectors.batch_operation_preview(batch_operation=self.get_object(), resource="phone_calls")
+        return self._page_of(calls, PhoneCallReadSerializer)
+
+    def phone_calls(self, request, *args, **kwargs):
+        """GET .../:id/phone_calls: the calls the operation created, queued or fetched."""
+        return self._page_of(batch_operation_phone_calls(batch_operation=self.get_object()), PhoneCallReadSerializer)
+
+    def _page_of(self, queryset, serializer_class):
+        page = self.paginate_queryset(SortBackend().filter_queryset(self.request, queryset, self))
+        return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class CalloutPopulationViewSet(BatchOperationViewSet):

@@ -87,3 +87,29 @@ def test_log_format_json_makes_every_line_a_json_object_when_set_in_the_environm
         ("hello world", "abc", "INFO"),
         ("line\nbreak", "abc", "WARNING"),
     ]
+
+
+def test_every_dialling_log_line_carries_the_phone_call_id(
+    fake_twilio, json_log, db, django_capture_on_commit_callbacks
+):
+    from phone_calls import services
+    from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
+
+    account = AccountFactory(
+        platform_provider_name="somleng",
+        somleng_account_sid=fake_twilio.account_sid,
+        somleng_auth_token=fake_twilio.auth_token,
+        somleng_api_base_url=fake_twilio.base_url,
+        settings={"from_phone_number": "1234", "max_calls_per_second": 0},
+    )
+    call = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="running"))
+    fake_twilio.fail_to(call.msisdn, "server_error")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+    logging.getLogger("scfm.test").info("after the dial")
+
+    logged = lines(json_log)
+    dialling = [line for line in logged if line["logger"].startswith(("twilio", "phone_calls"))]
+    assert dialling, "dialling logged nothing"
+    assert {line.get("phone_call_id") for line in dialling} == {call.pk}
+    assert "phone_call_id" not in logged[-1]

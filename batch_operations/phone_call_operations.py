@@ -1,0 +1,325 @@
+"""The legacy phone-call batch operations (original-behaviour.md 11.3, rest-api-v2.md "Batch Operations").
+
+* BatchOperation::PhoneCallCreate: one `created` call (with the operation's remote_request_params) for each
+  previewed participation that has no live call. Set-based: per chunk of participation ids one
+  INSERT ... SELECT ... ON CONFLICT DO NOTHING (the partial unique index on live calls turns a race with a retry
+  into a skipped row, never an error) and one UPDATE of phone_calls_count for the rows it added.
+* BatchOperation::PhoneCallQueue: previewed `created` calls of running callouts are tagged with the operation and
+  made due now (any retry back-off cleared); the dispatcher dials them, so the dispatch stamp, the in-flight cap and
+  the calls-per-second pacing apply, and pausing a callout still stops its calls.
+* BatchOperation::PhoneCallQueueRemoteFetch: previewed calls the provider has accepted get a status fetch, as the
+  phone call's `queue_remote_fetch` event does.
+
+The previews are what a run would touch now: the account's rows (narrowed to the operation's callout if it has one)
+matching callout_filter_params, callout_participation_filter_params and phone_call_filter_params, in id order, at
+most `limit` of them (else min(max, max_per_period - calls already in the period)). Each run works through the
+preview in id chunks, moving `cursor` and `processed_count` forward in the chunk's transaction, so a crashed run
+resumes where it stopped; a fresh run (no cursor) counts from zero.
+"""
+
+import json
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from callouts.filters import CalloutFilter, CalloutParticipationFilter
+from callouts.models import Callout, CalloutParticipation
+from contacts.models import Contact
+from phone_calls.api.serializers import RemoteRequestParamsField
+from phone_calls.filters import PhoneCallFilter
+from phone_calls.models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
+from scfm.api.filters import apply_filters, csv_values
+from scfm.errors import DomainError
+
+from .models import BatchOperation
+from .registry import BatchOperationHandler
+
+CHUNK_SIZE = 500
+DEFAULT_MAX_PER_PERIOD_HOURS = 24
+PERIOD_TIMESTAMP_ATTRIBUTES = ("remotely_queued_at", "created_at", "updated_at")
+COUNT_PARAMETERS = ("limit", "max", "max_per_period", "max_per_period_hours")
+TRUE_VALUES = {"true", "1", "t", "yes"}
+FETCHABLE_STATUSES = (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS, PhoneCallStatus.EXPIRED)
+
+
+def _count(parameters: dict, name: str) -> int | None:
+    """A non-negative integer parameter (form bodies send "30"), or None when absent."""
+    value = parameters.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise DomainError({name: ["must be a non-negative integer"]}) from None
+    if number < 0:
+        raise DomainError({name: ["must be a non-negative integer"]})
+    return number
+
+
+def _flag(parameters: dict, name: str) -> bool:
+    value = parameters.get(name)
+    return value is True or str(value).strip().lower() in TRUE_VALUES
+
+
+def _filtered(filterset_class, parameters: dict, name: str, queryset: QuerySet) -> QuerySet:
+    """`queryset` narrowed by the filters in parameters[name]; bad filters are a 422 keyed under `name`."""
+    filters = parameters.get(name)
+    if filters in (None, ""):
+        return queryset
+    try:
+        return apply_filters(filterset_class, filters, queryset, error_key=None)
+    except ValidationError as exc:
+        raise DomainError({name: json.loads(json.dumps(exc.detail))}) from None
+
+
+def _period_statuses(parameters: dict) -> list[str]:
+    statuses = csv_values(parameters.get("max_per_period_statuses"))
+    unknown = sorted(set(statuses) - set(PhoneCallStatus.values))
+    if unknown:
+        raise DomainError({"max_per_period_statuses": [f"contains unknown statuses: {', '.join(unknown)}"]})
+    return statuses
+
+
+def _period_attribute(parameters: dict) -> str:
+    attribute = parameters.get("max_per_period_timestamp_attribute") or PERIOD_TIMESTAMP_ATTRIBUTES[0]
+    if attribute not in PERIOD_TIMESTAMP_ATTRIBUTES:
+        raise DomainError(
+            {"max_per_period_timestamp_attribute": [f"must be one of: {', '.join(PERIOD_TIMESTAMP_ATTRIBUTES)}"]}
+        )
+    return attribute
+
+
+def applied_limit(account_id: int, parameters: dict) -> int | None:
+    """How many rows a run may touch: `limit`, else the smaller of `max` and what is left of `max_per_period`
+    (the account's calls whose max_per_period_timestamp_attribute falls in the last max_per_period_hours, counting
+    only max_per_period_statuses if given); None is no limit."""
+    limit = _count(parameters, "limit")
+    if limit is not None:
+        return limit
+    candidates = [_count(parameters, "max")]
+    per_period = _count(parameters, "max_per_period")
+    if per_period is not None:
+        hours = _count(parameters, "max_per_period_hours") or DEFAULT_MAX_PER_PERIOD_HOURS
+        since = timezone.now() - timedelta(hours=hours)
+        in_period = PhoneCall.objects.filter(account_id=account_id, **{f"{_period_attribute(parameters)}__gte": since})
+        statuses = _period_statuses(parameters)
+        if statuses:
+            in_period = in_period.filter(status__in=statuses)
+        candidates.append(max(per_period - in_period.count(), 0))
+    numbers = [number for number in candidates if number is not None]
+    return min(numbers) if numbers else None
+
+
+def _limited(rows: QuerySet, limit: int | None) -> QuerySet:
+    """The first `limit` rows in id order, as a queryset that can still be sorted and paginated."""
+    if limit is None:
+        return rows
+    return rows.model.objects.filter(pk__in=rows.order_by("pk").values("pk")[:limit])
+
+
+def matching_participations(account_id: int, callout_id: int | None, parameters: dict) -> QuerySet:
+    """The account's participations (of the callout, if given) matching the callout and participation filters."""
+    participations = CalloutParticipation.objects.filter(callout__account_id=account_id)
+    if callout_id:
+        participations = participations.filter(callout_id=callout_id)
+    participations = _filtered(
+        CalloutParticipationFilter, parameters, "callout_participation_filter_params", participations
+    )
+    if parameters.get("callout_filter_params"):
+        callouts = _filtered(
+            CalloutFilter, parameters, "callout_filter_params", Callout.objects.filter(account_id=account_id)
+        )
+        participations = participations.filter(callout_id__in=callouts.values("pk"))
+    return participations
+
+
+def matching_phone_calls(account_id: int, callout_id: int | None, parameters: dict) -> QuerySet:
+    """The account's calls (of the callout, if given) matching the phone call, callout and participation filters."""
+    calls = PhoneCall.objects.filter(account_id=account_id)
+    if callout_id:
+        calls = calls.filter(callout_id=callout_id)
+    calls = _filtered(PhoneCallFilter, parameters, "phone_call_filter_params", calls)
+    if parameters.get("callout_filter_params") or parameters.get("callout_participation_filter_params"):
+        participations = matching_participations(account_id, callout_id, parameters)
+        calls = calls.filter(callout_participation_id__in=participations.values("pk"))
+    return calls
+
+
+def batch_operation_phone_calls(*, batch_operation: BatchOperation) -> QuerySet[PhoneCall]:
+    """The calls an operation created, queued or fetched (its /phone_calls results)."""
+    calls = PhoneCall.objects.filter(account_id=batch_operation.account_id)
+    return (
+        calls.filter(create_batch_operation_id=batch_operation.pk)
+        | calls.filter(queue_batch_operation_id=batch_operation.pk)
+        | calls.filter(queue_remote_fetch_batch_operation_id=batch_operation.pk)
+    )
+
+
+class PhoneCallOperation(BatchOperationHandler):
+    """What the three phone-call types share: parameter checks, the preview-presence rule, the chunked run."""
+
+    preview_resource: str
+
+    def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet:
+        """Every row the operation applies to, before the limit."""
+        raise NotImplementedError
+
+    def previewed(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet:
+        return _limited(self.rows(account_id, callout_id, parameters), applied_limit(account_id, parameters))
+
+    def validate_parameters(self, *, account, callout, parameters: dict) -> None:
+        for name in COUNT_PARAMETERS:
+            _count(parameters, name)
+        _period_attribute(parameters)
+        _period_statuses(parameters)
+        preview = self.previewed(account.pk, callout.pk if callout else None, parameters)
+        if not _flag(parameters, "skip_validate_preview_presence") and not preview.exists():
+            raise DomainError({f"{self.preview_resource}_preview": ["can't be blank"]})
+
+    def preview(self, operation, resource: str) -> QuerySet:
+        if resource != self.preview_resource:
+            return super().preview(operation, resource)
+        return self.previewed(operation.account_id, operation.callout_id, operation.parameters)
+
+    def run(self, operation) -> None:
+        BatchOperation.objects.filter(pk=operation.pk, cursor__isnull=True).update(processed_count=0)
+        limit = applied_limit(operation.account_id, operation.parameters)
+        while not self.run_next_chunk(operation.pk, limit):
+            pass
+
+    @transaction.atomic
+    def run_next_chunk(self, operation_id: int, limit: int | None) -> bool:
+        """Apply the operation to the next chunk of previewed rows after the cursor; True when it is done."""
+        operation = BatchOperation.objects.select_for_update(of=("self",)).get(pk=operation_id)
+        if operation.status != BatchOperation.Status.RUNNING:
+            return True
+        size = CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit - operation.processed_count)
+        if size <= 0:
+            return True
+        rows = self.rows(operation.account_id, operation.callout_id, operation.parameters)
+        ids = list(rows.filter(pk__gt=operation.cursor or 0).order_by("pk").values_list("pk", flat=True)[:size])
+        if ids:
+            operation.processed_count += self.apply(operation, rows.filter(pk__gte=ids[0], pk__lte=ids[-1]))
+            operation.cursor = ids[-1]
+            operation.save(update_fields=["cursor", "processed_count", "updated_at"])
+        return len(ids) < size
+
+    def apply(self, operation, rows: QuerySet) -> int:
+        """Do the work for one chunk of rows; returns how many were affected."""
+        raise NotImplementedError
+
+
+def _phone_call_insert_sql(participations_sql: str) -> str:
+    calls = PhoneCall._meta.db_table
+    return (
+        f'INSERT INTO "{calls}" (account_id, callout_id, callout_participation_id, contact_id, status, msisdn, '
+        "call_flow_logic, metadata, remote_response, remote_queue_response, remote_request_params, duration, "
+        "lock_version, create_batch_operation_id, created_at, updated_at) "
+        "SELECT %s, p.callout_id, p.id, p.contact_id, %s, p.msisdn, p.call_flow_logic, '{}', '{}', '{}', %s, 0, 0, "
+        f"%s, %s, %s FROM ({participations_sql}) AS p WHERE 1 = 1 "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+class PhoneCallCreate(PhoneCallOperation):
+    """Creates a call for each matching participation without a live call (rest-api-v2 "PhoneCallCreate")."""
+
+    type = BatchOperation.Type.PHONE_CALL_CREATE
+    settings_key = "batch_operation_phone_call_create_parameters"
+    preview_resource = "callout_participations"
+
+    def validate_parameters(self, *, account, callout, parameters: dict) -> None:
+        params = parameters.get("remote_request_params")
+        if not params:
+            raise DomainError({"remote_request_params": ["can't be blank"]})
+        try:
+            RemoteRequestParamsField().run_validation(params)
+        except ValidationError as exc:
+            raise DomainError({"remote_request_params": [str(message) for message in exc.detail]}) from None
+        super().validate_parameters(account=account, callout=callout, parameters=parameters)
+
+    def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet[CalloutParticipation]:
+        live_call = PhoneCall.objects.filter(callout_participation=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        return matching_participations(account_id, callout_id, parameters).filter(~Exists(live_call))
+
+    def preview(self, operation, resource: str) -> QuerySet:
+        if resource == "contacts":
+            participations = super().preview(operation, self.preview_resource)
+            return Contact.objects.filter(pk__in=participations.values("contact_id"))
+        return super().preview(operation, resource)
+
+    def apply(self, operation, rows: QuerySet) -> int:
+        sql, params = rows.values("id", "callout_id", "contact_id", "msisdn", "call_flow_logic").query.sql_with_params()
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        request_params = json.dumps(operation.parameters.get("remote_request_params") or {})
+        participations = CalloutParticipation._meta.db_table
+        calls = PhoneCall._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _phone_call_insert_sql(sql),
+                [operation.account_id, PhoneCallStatus.CREATED, request_params, operation.pk, now, now, *params],
+            )
+            added = max(cursor.rowcount, 0)
+            if added:
+                # the rows this chunk added carry the operation's id and the chunk's timestamp
+                cursor.execute(
+                    f'UPDATE "{participations}" SET phone_calls_count = phone_calls_count + 1 WHERE id IN '
+                    f'(SELECT callout_participation_id FROM "{calls}" WHERE create_batch_operation_id = %s '
+                    "AND created_at = %s)",
+                    [operation.pk, now],
+                )
+        return added
+
+
+class PhoneCallQueue(PhoneCallOperation):
+    """Hands matching `created` calls of running callouts to the dispatcher now (rest-api-v2 "PhoneCallQueue")."""
+
+    type = BatchOperation.Type.PHONE_CALL_QUEUE
+    settings_key = "batch_operation_phone_call_queue_parameters"
+    preview_resource = "phone_calls"
+
+    def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet[PhoneCall]:
+        running = Callout.objects.filter(account_id=account_id, status=Callout.Status.RUNNING).values("pk")
+        return matching_phone_calls(account_id, callout_id, parameters).filter(
+            status=PhoneCallStatus.CREATED, callout_id__in=running
+        )
+
+    def apply(self, operation, rows: QuerySet) -> int:
+        queued = rows.update(queue_batch_operation_id=operation.pk, queue_after=None, updated_at=timezone.now())
+        if queued:
+            account_id = operation.account_id
+            transaction.on_commit(lambda: _dispatch_account_calls(account_id), robust=True)
+        return queued
+
+
+def _dispatch_account_calls(account_id: int) -> None:
+    from phone_calls.tasks import dispatch_account_calls
+
+    dispatch_account_calls.delay(account_id)
+
+
+class PhoneCallQueueRemoteFetch(PhoneCallOperation):
+    """Fetches the status of matching calls from the provider (rest-api-v2 "PhoneCallQueueRemoteFetch")."""
+
+    type = BatchOperation.Type.PHONE_CALL_QUEUE_REMOTE_FETCH
+    settings_key = "batch_operation_phone_call_queue_remote_fetch_parameters"
+    preview_resource = "phone_calls"
+
+    def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet[PhoneCall]:
+        return matching_phone_calls(account_id, callout_id, parameters).filter(
+            status__in=FETCHABLE_STATUSES, remote_call_id__isnull=False
+        )
+
+    def apply(self, operation, rows: QuerySet) -> int:
+        from phone_calls.tasks import fetch_remote_call
+
+        ids = list(rows.values_list("pk", flat=True))
+        now = timezone.now()
+        PhoneCall.objects.filter(pk__in=ids).update(
+            queue_remote_fetch_batch_operation_id=operation.pk, remote_status_fetch_queued_at=now, updated_at=now
+        )
+        transaction.on_commit(lambda: [fetch_remote_call.delay(pk) for pk in ids])
+        return len(ids)
