@@ -35,6 +35,15 @@ def callout_participation_list(*, account: Account) -> QuerySet[CalloutParticipa
     return CalloutParticipation.objects.filter(callout__account=account)
 
 
+def batch_operation_participations(queryset: QuerySet[CalloutParticipation], operation) -> QuerySet:
+    """The participations a batch operation produced: those a population added, or those a PhoneCallCreate
+    operation created calls for."""
+    from phone_calls.models import PhoneCall
+
+    called = PhoneCall.objects.filter(create_batch_operation=operation).values("callout_participation_id")
+    return queryset.filter(Q(callout_population=operation) | Q(pk__in=called))
+
+
 def callout_statistics(*, callout: Callout) -> dict:
     """rest-api-v1's callout statistics plus answered / still to call / given up, in two grouped queries.
 

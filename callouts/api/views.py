@@ -51,7 +51,7 @@ class CalloutParticipationViewSet(ResourceViewSet):
     parent_scopes = {
         "callout_id": ParentScope("callouts.Callout", "callout_id"),
         "contact_id": ParentScope("contacts.Contact", "contact_id"),
-        "batch_operation_id": ParentScope("batch_operations.BatchOperation", "callout_population_id"),
+        "batch_operation_id": ParentScope("batch_operations.BatchOperation", selectors.batch_operation_participations),
     }
 
     def base_queryset(self):

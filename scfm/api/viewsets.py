@@ -1,5 +1,6 @@
 """The base viewset every resource uses: account scoping, nested parents, the response conventions."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -14,8 +15,15 @@ class ParentScope:
     """A nested route's parent: `/api/callouts/<callout_id>/contacts` -> Callout, scoped to the caller's account."""
 
     model: str  # "callouts.Callout"
-    lookup: str  # how the child queryset is narrowed to the parent, e.g. "callout_participations__callout_id"
+    # how the child queryset is narrowed to the parent: a lookup ("callout_participations__callout_id") or a
+    # function (queryset, parent) -> queryset
+    lookup: str | Callable
     account_path: str = "account"
+
+    def narrow(self, queryset, parent):
+        if callable(self.lookup):
+            return self.lookup(queryset, parent)
+        return queryset.filter(**{self.lookup: parent.pk})
 
     def get(self, account, pk):
         model = apps.get_model(self.model)
@@ -64,7 +72,7 @@ class ResourceViewSet(GenericViewSet):
         for kwarg, scope in self.parent_scopes.items():
             if kwarg in self.kwargs:
                 self.parent = scope.get(self.account, self.kwargs[kwarg])
-                queryset = queryset.filter(**{scope.lookup: self.parent.pk})
+                queryset = scope.narrow(queryset, self.parent)
         return queryset
 
     def filter_queryset(self, queryset):

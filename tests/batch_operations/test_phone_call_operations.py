@@ -404,3 +404,18 @@ def test_contact_for_the_preview_is_not_listed_twice_when_in_two_callouts(client
         CalloutParticipationFactory(callout=CalloutFactory(account=account), contact=contact)
     operation = created(client_for, CREATE, remote_request_params=REMOTE_REQUEST_PARAMS)
     assert ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/contacts")) == [contact.pk]
+
+
+def test_results_of_a_phone_call_create_list_the_participations_it_called(
+    client_for, account, django_capture_on_commit_callbacks
+):
+    callout = CalloutFactory(account=account)
+    called = [CalloutParticipationFactory(callout=callout) for _ in range(2)]
+    busy = CalloutParticipationFactory(callout=callout)
+    PhoneCallFactory(callout_participation=busy)
+    operation = created(client_for, CREATE, remote_request_params=REMOTE_REQUEST_PARAMS)
+    run(client_for, operation["id"], django_capture_on_commit_callbacks)
+
+    response = client_for.get(f"/api/batch_operations/{operation['id']}/callout_participations")
+
+    assert sorted(ids(response)) == sorted(p.pk for p in called)
