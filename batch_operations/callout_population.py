@@ -8,7 +8,6 @@ skipped by the unique constraints, so running again never duplicates and only ad
 """
 
 import json
-import os
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,13 +25,10 @@ from scfm.errors import DomainError
 from .models import BatchOperation
 from .registry import BatchOperationHandler
 
-DEFAULT_CHUNK_SIZE = 10_000
-
 
 def population_chunk_size() -> int:
-    """Contacts per chunk: settings.SCFM_POPULATION_CHUNK_SIZE, else the env var of that name."""
-    value = getattr(settings, "SCFM_POPULATION_CHUNK_SIZE", None) or os.environ.get("SCFM_POPULATION_CHUNK_SIZE")
-    return max(int(value or DEFAULT_CHUNK_SIZE), 1)
+    """Contacts per chunk (settings.SCFM_POPULATION_CHUNK_SIZE)."""
+    return max(int(settings.SCFM_POPULATION_CHUNK_SIZE), 1)
 
 
 def matching_contacts(account_id: int, parameters: dict) -> QuerySet[Contact]:

@@ -11,7 +11,6 @@ the contact's metadata.
 """
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +34,7 @@ def gazetteer() -> dict:
 
 
 def feedback_msisdns() -> set[str]:
-    raw = getattr(settings, "SCFM_EWS_FEEDBACK_MSISDNS", None) or os.environ.get("SCFM_EWS_FEEDBACK_MSISDNS", "")
+    raw = settings.SCFM_EWS_FEEDBACK_MSISDNS or ""
     return {item.strip() for item in raw.split(",") if item.strip()}
 
 

@@ -237,12 +237,27 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
             result = phone_calls_claim(account_id=account_id)
             queued += len(result.phone_call_ids)
             if not result.more or not holds or time.monotonic() >= deadline:
-                return queued
+                break
             if result.wait:
                 time.sleep(min(result.wait, max(deadline - time.monotonic(), 0)))
     finally:
         if holds:
             lease_release(name=lease)
+    if holds and result.more:
+        _continue_dispatching(account_id)
+    return queued
+
+
+def _continue_dispatching(account_id: int) -> None:
+    """Hand the account's dispatching on to a fresh task when the hold ran out with calls still due, so paced
+    dialling has no gap until the next scheduler tick (ticks arriving during a hold only make a single pass).
+    Inline task execution (tests, task commands) stops here instead: the caller decides when to run again."""
+    from scfm.celery import app
+
+    from .tasks import dispatch_account_calls
+
+    if not app.conf.task_always_eager:
+        dispatch_account_calls.delay(account_id)
 
 
 def webhook_url(phone_call: PhoneCall) -> str:

@@ -130,6 +130,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SCFM_SCHEDULER_INTERVAL = float(os.environ.get("SCFM_SCHEDULER_INTERVAL", 10))
+SCFM_POPULATION_CHUNK_SIZE = env_int("SCFM_POPULATION_CHUNK_SIZE", 10_000)
 
 # Telephony defaults (per-account settings override these).
 PLATFORM_PROVIDER = os.environ.get("PLATFORM_PROVIDER", "simulator")
@@ -139,6 +140,10 @@ SOMLENG_ACCOUNT_SID = os.environ.get("SOMLENG_ACCOUNT_SID") or None
 SOMLENG_AUTH_TOKEN = os.environ.get("SOMLENG_AUTH_TOKEN") or None
 SOMLENG_CLIENT_REST_API_HOST = os.environ.get("SOMLENG_CLIENT_REST_API_HOST") or None
 SOMLENG_CLIENT_REST_API_BASE_URL = os.environ.get("SOMLENG_CLIENT_REST_API_BASE_URL") or None
+SCFM_AUDIO_BASE_URL = (
+    os.environ.get("SCFM_AUDIO_BASE_URL") or "https://s3.ap-southeast-1.amazonaws.com/audio.somleng.org"
+)
+SCFM_EWS_FEEDBACK_MSISDNS = os.environ.get("SCFM_EWS_FEEDBACK_MSISDNS", "")
 REGISTERED_CALL_FLOW_LOGIC = [
     name.strip() for name in os.environ.get("REGISTERED_CALL_FLOW_LOGIC", "").split(",") if name.strip()
 ]
