@@ -1,8 +1,9 @@
 """The phone-call lifecycle shared by the dialler, the webhooks, status polling and the simulator.
 
-Every status report from a provider goes through `phone_call_record_remote_status`, which locks the row, moves the
-call forward only (late or duplicated callbacks are harmless), marks the participation answered on `completed` and
-schedules the retry of a call that ended busy / not answered / failed.
+Every status report from a provider goes through `phone_call_record_remote_status` (or, for a caller that holds the
+row lock already, `phone_call_apply_remote_status`), which locks the row, moves the call forward only (late or
+duplicated callbacks are harmless), marks the participation answered on `completed` and schedules the retry of a
+call that ended busy / not answered / failed.
 """
 
 from datetime import timedelta
@@ -37,7 +38,26 @@ def phone_call_record_remote_status(
     remote_direction: str | None = None,
 ) -> PhoneCall:
     """Apply a provider's status report to a call, under a row lock. Returns the updated call."""
-    call = PhoneCall.objects.select_for_update().get(pk=phone_call_id)
+    return phone_call_apply_remote_status(
+        PhoneCall.objects.select_for_update().get(pk=phone_call_id),
+        remote_status=remote_status,
+        duration=duration,
+        remote_response=remote_response,
+        remote_direction=remote_direction,
+    )
+
+
+def phone_call_apply_remote_status(
+    call: PhoneCall,
+    *,
+    remote_status: str | None,
+    duration=None,
+    remote_response: dict | None = None,
+    remote_direction: str | None = None,
+) -> PhoneCall:
+    """`phone_call_record_remote_status` for a call the caller has already locked (select_for_update) in its
+    transaction, as the webhook has: one lock, no savepoint. The row lock makes the in-Python `lock_version`
+    increment exact."""
     previous = call.status
     fields = {"lock_version", "updated_at"}
     if not call.is_terminal and remote_status:
@@ -55,9 +75,8 @@ def phone_call_record_remote_status(
     if not call.is_terminal:
         call.complete(timezone.now())
         fields.add("status")
-    call.lock_version = F("lock_version") + 1
+    call.lock_version += 1
     call.save(update_fields=sorted(fields))
-    call.refresh_from_db(fields=["lock_version"])
     if call.status != previous:
         _after_status_change(call)
     return call

@@ -1,14 +1,17 @@
 """X-Twilio-Signature checks for provider webhooks, with the auth token of the account that AccountSid names.
 
 The signed URL is rebuilt under SCFM_PUBLIC_URL (the address the provider was given), so the check holds behind a
-TLS-terminating proxy.
+TLS-terminating proxy. The account's id and token come from a short-lived per-process cache
+(`account_webhook_credentials`); a signature that fails with a cached token is checked once more against the
+account as stored now, so a rotated token works at once.
 """
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 from twilio.request_validator import RequestValidator
 
 from accounts.models import Account
-from accounts.selectors import account_find_by_platform_sid
+from accounts.selectors import account_webhook_credentials
 
 
 class WebhookRejected(Exception):
@@ -23,10 +26,6 @@ class WebhookRejected(Exception):
 FORBIDDEN = "Twilio Request Validation Failed."
 
 
-def _auth_token(account: Account, account_sid: str) -> str | None:
-    return account.twilio_auth_token if account_sid.startswith("AC") else account.somleng_auth_token
-
-
 def webhook_params(request) -> dict:
     """The posted form as a flat dict (last value wins); 400 for a body that is not a form."""
     try:
@@ -35,19 +34,28 @@ def webhook_params(request) -> dict:
         raise WebhookRejected(400, "Malformed request body.") from None
 
 
+def _signed_by(token: str | None, url: str, request, signature: str) -> bool:
+    return bool(token) and RequestValidator(token).validate(url, request.POST, signature)
+
+
 def webhook_account(request, params: dict) -> Account:
-    """The account that signed this request, or WebhookRejected (403 unsigned/unknown/bad, 400 no AccountSid)."""
+    """The account that signed this request, or WebhookRejected (403 unsigned/unknown/bad, 400 no AccountSid).
+
+    The account comes back with only its id loaded: any other field is read from the database when first used, so
+    a status callback costs no account query while the cache holds the SID.
+    """
     signature = request.headers.get("X-Twilio-Signature")
     if not signature:
         raise WebhookRejected(403, FORBIDDEN)
     account_sid = str(params.get("AccountSid") or "").strip()
     if not account_sid:
         raise WebhookRejected(400, "AccountSid is missing.")
-    account = account_find_by_platform_sid(account_sid)
-    token = _auth_token(account, account_sid) if account else None
-    if not token:
-        raise WebhookRejected(403, FORBIDDEN)
     url = settings.SCFM_PUBLIC_URL + request.get_full_path()
-    if not RequestValidator(token).validate(url, request.POST, signature):
+    credentials, cached = account_webhook_credentials(account_sid)
+    signed = credentials is not None and _signed_by(credentials.auth_token, url, request, signature)
+    if not signed and cached:
+        credentials, _cached = account_webhook_credentials(account_sid, fresh=True)
+        signed = credentials is not None and _signed_by(credentials.auth_token, url, request, signature)
+    if not signed:
         raise WebhookRejected(403, FORBIDDEN)
-    return account
+    return Account.from_db(DEFAULT_DB_ALIAS, ["id"], [credentials.account_id])
