@@ -1,11 +1,13 @@
 """Benchmark: the status-callback webhook against a bare Django view, both on the production server.
 
-    .venv/bin/python bench/webhooks.py [--calls 6000] [--seconds 10] [--rate 200] [--workers 4]
+    .venv/bin/python bench/webhooks.py [--calls 6000] [--seconds 10] [--rate 200]
+        [--worker-class gthread] [--workers 2] [--threads 4]
 
 In the PostgreSQL database of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/scfm_bench_c, created and
 migrated when missing) it creates a fresh account with a running callout of `--calls` remotely queued calls, starts
-gunicorn on 127.0.0.1 (sync workers, settings bench.settings = the product's settings plus /bench/bare, a view that
-returns constant TwiML) and measures, over loopback only:
+gunicorn on 127.0.0.1 (by default as the product runs it, `make run` and docker: 2 gthread workers x 4 threads;
+settings bench.settings = the product's settings plus /bench/bare, a view that returns constant TwiML) and measures,
+over loopback only:
 
   throughput  wrk (closed loop, 2 threads, 32 connections, `--seconds`) against /bench/bare and against
               POST /twilio_webhooks/phone_call_events with signed status callbacks (ringing, in-progress, completed
@@ -13,9 +15,16 @@ returns constant TwiML) and measures, over loopback only:
   latency     an open-loop generator at `--rate` requests/second for `--seconds` (latency measured from each
               request's scheduled start, so a stall is not hidden) against both
 
-then checks the database (one event per accepted callback, every completed call `completed` with its duration) and
-writes bench/results/webhooks.json and .md. Targets: webhook throughput >= half the bare view's, p99 < 50 ms at
-200 requests/second. Needs `wrk` (apt-get install wrk).
+then checks the database (one event per accepted callback, every completed call `completed` with its duration, and
+how many database sessions the server opened: persistent connections keep that at about one per worker thread) and
+writes bench/results/webhooks.json and .md, with the load average at the start (the machine may be shared).
+Targets: webhook throughput >= half the bare view's, p99 < 50 ms at 200 requests/second. Needs `wrk`
+(apt-get install wrk).
+
+`--in-process` measures instead, without a server or wrk, the status callbacks of `--calls` calls sent through the
+Django test client: SQL statements per callback (one of each status) and wall / CPU milliseconds per callback (best
+of three rounds), written to bench/results/webhooks_in_process.json. It is the quick, less noise-prone check of the
+handler's own cost.
 """
 
 import argparse
@@ -146,14 +155,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, env: dict) -> subprocess.Popen:
+def database_sessions(url: str) -> int:
+    """Sessions ever opened on the bench database (pg_stat_database.sessions, PostgreSQL 14+)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        return conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", [name]).fetchone()[0]
+
+
+def start_gunicorn(port: int, server: dict, env: dict) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "scfm.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
+        "--worker-class",
+        server["worker_class"],
         "--workers",
-        str(workers),
+        str(server["workers"]),
+        "--threads",
+        str(server["threads"]),
         "--log-level",
         "warning",
         "--chdir",
@@ -302,11 +325,14 @@ def write_results(result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "webhooks.json").write_text(json.dumps(result, indent=2) + "\n")
     t, lat = result["throughput"], result["latency_at_rate"]
+    server = result["server"]
+    load = ", ".join(f"{value:.2f}" for value in result["load_average_at_start"])
     lines = [
         "# Webhook benchmark",
         "",
-        f"Run {result['ran_at']} on {result['machine']} ({result['cpus']} CPUs), gunicorn {result['workers']} sync "
-        f"workers on 127.0.0.1, PostgreSQL `{result['database']}`. Produced by `bench/webhooks.py`.",
+        f"Run {result['ran_at']} on {result['machine']} ({result['cpus']} CPUs, load average {load} at the start), "
+        f"gunicorn {server['workers']} {server['worker_class']} workers x {server['threads']} threads on 127.0.0.1, "
+        f"PostgreSQL `{result['database']}`. Produced by `bench/webhooks.py`.",
         "",
         "## Throughput (wrk, 2 threads, 32 connections, closed loop)",
         "",
@@ -348,17 +374,77 @@ def write_results(result: dict) -> None:
     (RESULTS / "webhooks.md").write_text("\n".join(lines))
 
 
+def in_process(calls: int) -> dict:
+    """Status callbacks through the Django test client: statements per callback and ms per callback."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    account, sids = create_calls(calls)
+    requests = callback_requests(account, sids, "http://testserver")
+    client = Client()
+
+    def send(request: tuple[str, str, str]) -> None:
+        path, body, signature = request
+        response = client.post(
+            path, body, content_type="application/x-www-form-urlencoded", HTTP_X_TWILIO_SIGNATURE=signature
+        )
+        assert response.status_code == 200, response.content
+
+    send(requests[1])  # warm-up: the second call's ringing (connection, caches)
+    statements = {}
+    for index, status in enumerate(STATUSES):  # the first call's callbacks, one per status
+        with CaptureQueriesContext(connection) as queries:
+            send(requests[index * calls])
+        statements[status] = [query["sql"].split(" ", 1)[0] for query in queries.captured_queries]
+    rounds = []
+    remaining = [request for index, request in enumerate(requests) if index % calls and index != 1]
+    size = len(remaining) // 3
+    for number in range(3):
+        chunk = remaining[number * size : (number + 1) * size]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for request in chunk:
+            send(request)
+        rounds.append(
+            (
+                round((time.perf_counter() - wall) * 1000 / len(chunk), 2),
+                round((time.process_time() - cpu) * 1000 / len(chunk), 2),
+            )
+        )
+    return {
+        "ran_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
+        "callbacks_per_round": size,
+        "statements_per_callback": {status: len(sql) for status, sql in statements.items()},
+        "statements": statements,
+        "wall_ms_per_callback": min(wall for wall, _cpu in rounds),
+        "cpu_ms_per_callback": min(cpu for _wall, cpu in rounds),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=6000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--in-process", action="store_true", help="profile the handler through the test client")
     args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if args.in_process:
+        ensure_database(url)
+        setup_django(url, "http://testserver")
+        result = in_process(args.calls)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "webhooks_in_process.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        return
+    server_config = {"worker_class": args.worker_class, "workers": args.workers, "threads": args.threads}
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     ensure_database(url)
@@ -379,7 +465,9 @@ def main() -> None:
         "DEBUG": "false",
         "PYTHONPATH": str(ROOT),
     }
-    server = start_gunicorn(port, args.workers, env)
+    load_average = os.getloadavg()
+    sessions_before = database_sessions(url)
+    server = start_gunicorn(port, server_config, env)
     try:
         run_wrk(public_url, bare_requests, 2)  # warm-up: workers import and connect
         throughput = {
@@ -396,6 +484,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    server_sessions = database_sessions(url) - sessions_before - 1  # less our own probe
 
     accepted = (
         throughput["webhook"]["requests"]
@@ -406,14 +495,15 @@ def main() -> None:
         "ran_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
-        "workers": args.workers,
+        "server": server_config,
+        "load_average_at_start": [round(value, 2) for value in load_average],
         "database": url.rsplit("/", 1)[1],
         "calls": args.calls,
         "seconds": args.seconds,
         "rate": args.rate,
         "throughput": throughput,
         "latency_at_rate": latency,
-        "verification": verify(account, sids, accepted),
+        "verification": {**verify(account, sids, accepted), "database_sessions_opened_by_server": server_sessions},
         "targets": {
             "throughput_ratio_min": TARGET_RATIO,
             "p99_ms_max_at_rate": TARGET_P99_MS,
