@@ -1,9 +1,7 @@
 """X-Twilio-Signature checks for provider webhooks, with the auth token of the account that AccountSid names.
 
 The signed URL is rebuilt under SCFM_PUBLIC_URL (the address the provider was given), so the check holds behind a
-TLS-terminating proxy. The account's id and token come from a short-lived per-process cache
-(`account_webhook_credentials`); a signature that fails with a cached token is checked once more against the
-account as stored now, so a rotated token works at once.
+TLS-terminating proxy.
 """
 
 from django.conf import settings
@@ -42,7 +40,7 @@ def webhook_account(request, params: dict) -> Account:
     """The account that signed this request, or WebhookRejected (403 unsigned/unknown/bad, 400 no AccountSid).
 
     The account comes back with only its id loaded: any other field is read from the database when first used, so
-    a status callback costs no account query while the cache holds the SID.
+    a status callback needs nothing more than the id and the token.
     """
     signature = request.headers.get("X-Twilio-Signature")
     if not signature:
@@ -51,11 +49,7 @@ def webhook_account(request, params: dict) -> Account:
     if not account_sid:
         raise WebhookRejected(400, "AccountSid is missing.")
     url = settings.SCFM_PUBLIC_URL + request.get_full_path()
-    credentials, cached = account_webhook_credentials(account_sid)
-    signed = credentials is not None and _signed_by(credentials.auth_token, url, request, signature)
-    if not signed and cached:
-        credentials, _cached = account_webhook_credentials(account_sid, fresh=True)
-        signed = credentials is not None and _signed_by(credentials.auth_token, url, request, signature)
-    if not signed:
+    credentials = account_webhook_credentials(account_sid)
+    if credentials is None or not _signed_by(credentials.auth_token, url, request, signature):
         raise WebhookRejected(403, FORBIDDEN)
     return Account.from_db(DEFAULT_DB_ALIAS, ["id"], [credentials.account_id])

@@ -64,6 +64,18 @@ def test_signature_with_the_wrong_token_is_forbidden(client, account):
     assert response.status_code == 403
 
 
+def test_a_rotated_token_takes_effect_at_once(client, account, django_assert_max_num_queries):
+    call = outbound_call(account)
+    url = f"{WEBHOOK}?phone_call_id={call.pk}"
+    assert signed_post(client, url, callback_params(CallStatus="ringing")).status_code == 200
+    with django_assert_max_num_queries(6):  # account, BEGIN, lock, update, event, COMMIT
+        assert signed_post(client, url, callback_params(CallStatus="ringing")).status_code == 200
+    account.twilio_auth_token = "rotated"
+    account.save()
+    assert signed_post(client, url, callback_params(CallStatus="in-progress")).status_code == 403
+    assert signed_post(client, url, callback_params(CallStatus="in-progress"), "rotated").status_code == 200
+
+
 def test_missing_signature_is_forbidden(client, account):
     response = client.post(WEBHOOK, "CallSid=CA1&AccountSid=" + TWILIO_SID, content_type=FORM)
     assert response.status_code == 403
