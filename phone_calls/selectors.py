@@ -1,10 +1,13 @@
 """Reads of phone calls; all account scoping happens here."""
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
 
 from accounts.models import Account
+from callouts.models import Callout
 
-from .models import PhoneCall
+from .models import PhoneCall, PhoneCallStatus
 
 
 def phone_call_list(*, account: Account) -> QuerySet[PhoneCall]:
@@ -14,3 +17,11 @@ def phone_call_list(*, account: Account) -> QuerySet[PhoneCall]:
 
 def phone_call_get(*, account: Account, pk) -> PhoneCall:
     return phone_call_list(account=account).get(pk=pk)
+
+
+def due_phone_calls(*, account_id: int, now: datetime) -> QuerySet[PhoneCall]:
+    """`created` calls of the account's running callouts whose retry back-off (queue_after) has passed."""
+    running = Callout.objects.filter(account_id=account_id, status=Callout.Status.RUNNING).values("id")
+    return PhoneCall.objects.filter(
+        account_id=account_id, status=PhoneCallStatus.CREATED, callout_id__in=running
+    ).filter(Q(queue_after__isnull=True) | Q(queue_after__lte=now))

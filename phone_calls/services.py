@@ -32,6 +32,7 @@ from . import lifecycle
 from .models import IN_FLIGHT_STATUSES, DispatchState, PhoneCall, PhoneCallStatus, SchedulerLease
 from .providers.base import CreateOutcome, CreateResult, ProviderError
 from .providers.registry import provider_for_account
+from .selectors import due_phone_calls
 
 logger = logging.getLogger(__name__)
 
@@ -173,13 +174,6 @@ class ClaimResult:
     wait: float = 0.0
 
 
-def _due_calls(account_id: int, now):
-    running = Callout.objects.filter(account_id=account_id, status=Callout.Status.RUNNING).values("id")
-    return PhoneCall.objects.filter(
-        account_id=account_id, status=PhoneCallStatus.CREATED, callout_id__in=running
-    ).filter(Q(queue_after__isnull=True) | Q(queue_after__lte=now))
-
-
 @transaction.atomic
 def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) -> ClaimResult:
     """Move due `created` calls of the account's running callouts to `queued`, within the in-flight cap and the
@@ -200,7 +194,7 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
         state.tokens = min(max(rate, 1.0), state.tokens + max(elapsed, 0.0) * rate)
         state.refilled_at = now
         wanted = min(wanted, int(state.tokens))
-    due = _due_calls(account_id, now)
+    due = due_phone_calls(account_id=account_id, now=now)
     if wanted <= 0:
         state.save()
         if not due.exists():

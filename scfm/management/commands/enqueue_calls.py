@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from phone_calls.models import IN_FLIGHT_STATUSES, PhoneCall, PhoneCallStatus
-from phone_calls.services import _due_calls, phone_calls_claim
+from phone_calls.selectors import due_phone_calls
+from phone_calls.services import phone_calls_claim
 from scfm.management.task_options import add_account_argument, env, env_int, env_json, resolve_account, tasks_inline
 
 STRATEGIES = ("optimistic", "pessimistic")
@@ -73,7 +74,7 @@ class Command(BaseCommand):
             raise CommandError(f"ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY must be one of {', '.join(STRATEGIES)}")
         account = resolve_account(account_id)
         now = timezone.now()
-        due = _due_calls(account.pk, now)
+        due = due_phone_calls(account_id=account.pk, now=now)
         default_params = env_json("ENQUEUE_CALLS_TASK_DEFAULT_SOMLENG_REQUEST_PARAMS", {})
         if default_params:
             due.filter(remote_request_params={}).update(remote_request_params=default_params, updated_at=now)
