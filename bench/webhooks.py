@@ -43,39 +43,15 @@ import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import RESULTS, ROOT, ensure_database, setup_django
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_c"
 WEBHOOK = "/twilio_webhooks/phone_call_events"
 BARE = "/bench/bare"
 STATUSES = ("ringing", "in-progress", "completed")
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def setup_django(url: str, public_url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["SCFM_PUBLIC_URL"] = public_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def create_calls(count: int):
@@ -435,7 +411,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if args.in_process:
         ensure_database(url)
-        setup_django(url, "http://testserver")
+        setup_django(url, settings_module="bench.settings", env={"SCFM_PUBLIC_URL": "http://testserver"})
         result = in_process(args.calls)
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "webhooks_in_process.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -448,7 +424,7 @@ def main() -> None:
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     ensure_database(url)
-    setup_django(url, public_url)
+    setup_django(url, settings_module="bench.settings", env={"SCFM_PUBLIC_URL": public_url})
     account, sids = create_calls(args.calls)
     # throughput uses two thirds of the calls; the latency run gets calls of its own
     split = len(sids) * 2 // 3

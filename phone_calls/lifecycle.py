@@ -21,7 +21,8 @@ DEFAULT_RETRY_BACKOFF_SECONDS = 15 * 60
 MAX_PHONE_CALLS_PER_PARTICIPATION = 10
 
 
-def _duration(value) -> int:
+def seconds(value) -> int:
+    """A provider's duration parameter (CallDuration, RecordingDuration) as whole seconds; 0 when blank or junk."""
     try:
         return max(int(float(value)), 0)
     except (TypeError, ValueError):
@@ -63,8 +64,8 @@ def phone_call_apply_remote_status(
     if not call.is_terminal and remote_status:
         call.remote_status = remote_status
         fields.add("remote_status")
-    if _duration(duration) > 0:
-        call.duration = _duration(duration)
+    if seconds(duration) > 0:
+        call.duration = seconds(duration)
         fields.add("duration")
     if remote_response is not None:
         call.remote_response = remote_response

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Account
 
+from .lifecycle import seconds
 from .models import PhoneCall, Recording
 from .remote_events import RemoteEventInvalid
 
@@ -15,13 +16,6 @@ logger = logging.getLogger(__name__)
 
 AUDIO_FETCH_TIMEOUT_SECONDS = 30
 REQUIRED_PARAMS = ("CallSid", "RecordingSid", "RecordingUrl")
-
-
-def _duration(value) -> int:
-    try:
-        return max(int(float(value)), 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 @transaction.atomic
@@ -44,7 +38,7 @@ def recording_status_callback_handle(*, account: Account, params: dict) -> Recor
                 contact_id=call.contact_id,
                 external_recording_id=params["RecordingSid"],
                 external_recording_url=params["RecordingUrl"],
-                duration=_duration(params.get("RecordingDuration")),
+                duration=seconds(params.get("RecordingDuration")),
             )
     except IntegrityError:  # the same callback delivered twice at once
         return _same_account(Recording.objects.get(external_recording_id=params["RecordingSid"]), account)

@@ -20,7 +20,7 @@ from contacts.services import contact_upsert
 from scfm.errors import DomainError
 from scfm.metadata import merge_metadata
 
-from .lifecycle import phone_call_apply_remote_status
+from .lifecycle import phone_call_apply_remote_status, seconds
 from .models import PhoneCall, RemotePhoneCallEvent
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,6 @@ EMPTY_TWIML = str(VoiceResponse())
 
 class RemoteEventInvalid(Exception):
     """A callback whose parameters cannot describe a call (missing CallSid, unusable number...): a 400."""
-
-
-def _duration(value) -> int:
-    try:
-        return max(int(float(value)), 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _phone_call_id_from(url: str | None) -> int | None:
@@ -162,7 +155,7 @@ def remote_phone_call_event_handle(
         remote_call_id=params["CallSid"],
         remote_direction=str(params.get("Direction") or ""),
         call_flow_logic=flow_name,
-        call_duration=_duration(params.get("CallDuration")),
+        call_duration=seconds(params.get("CallDuration")),
     )
     if _is_status_callback(params):
         return event, EMPTY_TWIML

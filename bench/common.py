@@ -1,0 +1,33 @@
+"""What every benchmark script needs: the results folder, a PostgreSQL database of its own, and Django set up on it."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names unless it exists."""
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup_django(url: str, *, settings_module: str = "scfm.settings", env: dict | None = None) -> None:
+    """Point Django at `url` (plus any extra environment), set it up and migrate."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.update(env or {})
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
