@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SCFM_DATA_DIR", BASE_DIR / "var"))
@@ -122,6 +123,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Status polling has a queue of its own: workers consume both queues in turn, so a backlog of fetches (a provider
+# that stopped sending callbacks) never holds up dialling.
+CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("polling", routing_key="polling"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "phone_calls.tasks.fetch_remote_call": {"queue": "polling"},
+    "phone_calls.recording_tasks.*": {"queue": "polling"},
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
