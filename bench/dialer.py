@@ -395,11 +395,10 @@ def markdown(r: dict) -> str:
             f"{pacing['busy_seconds_mean']}, stddev {pacing['busy_seconds_stddev']}",
             f"- calls received in each second: {pacing['calls_in_each_second']}",
             "",
-            "Idle seconds in a paced run are the dispatcher's hand-over: the kick on `start` holds the account's "
-            "dispatch lease for SCFM_SCHEDULER_INTERVAL seconds; a beat tick that arrives while it is held makes "
-            "a single pass and returns, so when the holder's time is up nothing dispatches until the next tick "
-            "(up to one interval later). With pacing off the first holder queues every call before its time is "
-            "up, so the gap does not show there.",
+            "Idle seconds would show a gap in the dispatcher's hand-over: the kick on `start` holds the account's "
+            "dispatch lease for SCFM_SCHEDULER_INTERVAL seconds and, when its time is up with calls still due, "
+            "hands on to a fresh task (ticks arriving meanwhile make a single pass). Before that hand-on existed, "
+            "a paced run could stall until the next tick.",
             "",
             *INLINE_FIGURES,
         ]
