@@ -47,7 +47,3 @@ def handler_for(type_name: str | None) -> BatchOperationHandler:
     if path is None:
         raise DomainError({"type": ["is not included in the list"]})
     return import_string(path)()
-
-
-def registered_types() -> list[str]:
-    return list(HANDLERS)

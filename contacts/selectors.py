@@ -8,7 +8,3 @@ from .models import Contact
 def contact_list(*, account: Account) -> QuerySet[Contact]:
     """The account's contacts."""
     return Contact.objects.filter(account=account)
-
-
-def contact_get(*, account: Account, pk) -> Contact:
-    return contact_list(account=account).get(pk=pk)

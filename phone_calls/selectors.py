@@ -15,10 +15,6 @@ def phone_call_list(*, account: Account) -> QuerySet[PhoneCall]:
     return PhoneCall.objects.filter(account=account)
 
 
-def phone_call_get(*, account: Account, pk) -> PhoneCall:
-    return phone_call_list(account=account).get(pk=pk)
-
-
 def due_phone_calls(*, account_id: int, now: datetime) -> QuerySet[PhoneCall]:
     """`created` calls of the account's running callouts whose retry back-off (queue_after) has passed."""
     running = Callout.objects.filter(account_id=account_id, status=Callout.Status.RUNNING).values("id")
