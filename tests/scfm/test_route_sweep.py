@@ -1,0 +1,50 @@
+"""Every API route, whatever its resource: no credentials is a 401, an unknown id is a 404, never a 500."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PUBLIC = {"api/schema", "api/docs"}
+SIGNED_WEBHOOKS = {"api/remote_phone_call_events"}  # POST is the provider's webhook (signature, not a token)
+
+
+def api_routes() -> list[tuple[str, set[str]]]:
+    """(path with every <int:...> replaced by an id nobody has, the HTTP methods the route answers)."""
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern), pattern.callback
+
+    routes = []
+    for route, callback in walk(get_resolver().url_patterns):
+        if not route.startswith("api/") or route in PUBLIC:
+            continue
+        actions = getattr(callback, "actions", None) or {"get": "list"}
+        routes.append((re.sub(r"<int:[a-z_]+>", "987654321", route), set(actions)))
+    return routes
+
+
+ROUTES = api_routes()
+
+
+@pytest.mark.parametrize(("path", "methods"), ROUTES, ids=[path for path, _ in ROUTES])
+def test_every_route_needs_credentials(anonymous, db, path, methods):
+    for method in methods:
+        if method == "post" and path in SIGNED_WEBHOOKS:
+            continue
+        response = getattr(anonymous, method)(f"/{path}", {}, format="json")
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert "errors" in response.json()
+
+
+@pytest.mark.parametrize(("path", "methods"), ROUTES, ids=[path for path, _ in ROUTES])
+def test_unknown_ids_are_not_found(super_admin_client, path, methods):
+    if "987654321" not in path:
+        return
+    for method in methods:
+        response = getattr(super_admin_client, method)(f"/{path}", {}, format="json")
+        assert response.status_code == 404, (method, path, response.status_code, response.content[:200])
