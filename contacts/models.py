@@ -16,6 +16,8 @@ class Contact(TimestampedModel):
             models.UniqueConstraint(fields=["account", "msisdn"], name="contacts_unique_msisdn_per_account"),
         ]
         indexes = [
+            # an account's contacts by id: list pages (newest first) and population chunks (id ranges)
+            models.Index(fields=["account", "id"], name="contacts_account_id_idx"),
             # created_at / updated_at range filters
             models.Index(fields=["created_at"], name="contacts_created_at_idx"),
             models.Index(fields=["updated_at"], name="contacts_updated_at_idx"),

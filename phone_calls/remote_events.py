@@ -18,6 +18,7 @@ from accounts.models import Account
 from call_flow_logic.registry import FALLBACK, flow_class_for
 from contacts.services import contact_upsert
 from scfm.errors import DomainError
+from scfm.logging import phone_call_log_context
 from scfm.metadata import merge_metadata
 
 from .lifecycle import phone_call_apply_remote_status, seconds
@@ -142,26 +143,28 @@ def remote_phone_call_event_handle(
     """
     params = {str(key): value for key, value in params.items()}
     remote_event_validate(params)
-    call = phone_call_apply_remote_status(
-        _phone_call_for(account=account, params=params, url=url),
-        remote_status=params.get("CallStatus"),
-        duration=params.get("CallDuration"),
-        remote_direction=params.get("Direction"),
-    )
-    flow_name = call_flow_logic_for(call)
-    event = RemotePhoneCallEvent.objects.create(
-        phone_call=call,
-        details=params,
-        remote_call_id=params["CallSid"],
-        remote_direction=str(params.get("Direction") or ""),
-        call_flow_logic=flow_name,
-        call_duration=seconds(params.get("CallDuration")),
-    )
-    if _is_status_callback(params):
-        return event, EMPTY_TWIML
-    flow = flow_class_for(flow_name)(phone_call=call, event=event, current_url=url)
-    flow.run()
-    return event, flow.twiml()
+    call = _phone_call_for(account=account, params=params, url=url)
+    with phone_call_log_context(call.pk):
+        call = phone_call_apply_remote_status(
+            call,
+            remote_status=params.get("CallStatus"),
+            duration=params.get("CallDuration"),
+            remote_direction=params.get("Direction"),
+        )
+        flow_name = call_flow_logic_for(call)
+        event = RemotePhoneCallEvent.objects.create(
+            phone_call=call,
+            details=params,
+            remote_call_id=params["CallSid"],
+            remote_direction=str(params.get("Direction") or ""),
+            call_flow_logic=flow_name,
+            call_duration=seconds(params.get("CallDuration")),
+        )
+        if _is_status_callback(params):
+            return event, EMPTY_TWIML
+        flow = flow_class_for(flow_name)(phone_call=call, event=event, current_url=url)
+        flow.run()
+        return event, flow.twiml()
 
 
 def remote_phone_call_event_update(
