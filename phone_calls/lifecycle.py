@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import DEFAULT_ACCOUNT_SETTINGS
 from callouts.models import CalloutParticipation
 
 from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
@@ -99,9 +100,17 @@ def retry_settings(account) -> tuple[set[str], int, int]:
     statuses = account.setting("retry_statuses") or list(DEFAULT_RETRY_STATUSES)
     if isinstance(statuses, str):
         statuses = [item.strip() for item in statuses.split(",") if item.strip()]
-    backoff = int(account.setting("retry_backoff_seconds") or DEFAULT_RETRY_BACKOFF_SECONDS)
-    maximum = min(int(account.setting("max_phone_calls_for_callout_participation")), MAX_PHONE_CALLS_PER_PARTICIPATION)
-    return set(statuses), backoff, maximum
+    if not isinstance(statuses, list | tuple):
+        statuses = list(DEFAULT_RETRY_STATUSES)
+    try:
+        backoff = int(account.setting("retry_backoff_seconds") or DEFAULT_RETRY_BACKOFF_SECONDS)
+    except (TypeError, ValueError):  # junk in the free-form settings hash must not fail a status callback
+        backoff = DEFAULT_RETRY_BACKOFF_SECONDS
+    try:
+        maximum = int(account.setting("max_phone_calls_for_callout_participation"))
+    except (TypeError, ValueError):
+        maximum = DEFAULT_ACCOUNT_SETTINGS["max_phone_calls_for_callout_participation"]
+    return {str(status) for status in statuses}, backoff, min(maximum, MAX_PHONE_CALLS_PER_PARTICIPATION)
 
 
 def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
