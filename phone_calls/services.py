@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -223,7 +224,10 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     """
     hold = settings.SCFM_SCHEDULER_INTERVAL if hold_seconds is None else hold_seconds
     lease = f"dispatch:{account_id}"
-    holds = lease_acquire(name=lease, seconds=hold + 30)
+    # one owner per loop: prefork children share WORKER_ID (imported before the fork), and a shared owner would let
+    # every kick "hold" the lease, so loops would pile up and release each other's lease
+    owner = f"{WORKER_ID}:{uuid.uuid4().hex}"
+    holds = lease_acquire(name=lease, seconds=hold + 30, owner=owner)
     deadline = time.monotonic() + hold
     queued = 0
     try:
@@ -236,7 +240,7 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
                 time.sleep(min(result.wait, max(deadline - time.monotonic(), 0)))
     finally:
         if holds:
-            lease_release(name=lease)
+            lease_release(name=lease, owner=owner)
     if holds and result.more:
         _continue_dispatching(account_id)
     return queued
