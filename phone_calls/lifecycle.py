@@ -20,13 +20,14 @@ from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
 DEFAULT_RETRY_STATUSES = (PhoneCallStatus.NOT_ANSWERED, PhoneCallStatus.BUSY, PhoneCallStatus.FAILED)
 DEFAULT_RETRY_BACKOFF_SECONDS = 15 * 60
 MAX_PHONE_CALLS_PER_PARTICIPATION = 10
+MAX_DURATION_SECONDS = 2**31 - 1  # the duration columns are 32-bit integers
 
 
 def seconds(value) -> int:
     """A provider's duration parameter (CallDuration, RecordingDuration) as whole seconds; 0 when blank or junk."""
     try:
-        return max(int(float(value)), 0)
-    except (TypeError, ValueError):
+        return min(max(int(float(value)), 0), MAX_DURATION_SECONDS)
+    except (TypeError, ValueError, OverflowError):
         return 0
 
 
