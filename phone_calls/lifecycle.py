@@ -8,7 +8,7 @@ call that ended busy / not answered / failed.
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -129,9 +129,13 @@ def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
         return None
     if participation.phone_calls.filter(status__in=ACTIVE_STATUSES).exists():
         return None
-    return phone_call_create_for_participation(
-        participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
-    )
+    try:
+        with transaction.atomic():  # a live call inserted concurrently (API, batch) wins: no retry, no 500
+            return phone_call_create_for_participation(
+                participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
+            )
+    except IntegrityError:
+        return None
 
 
 def phone_call_create_for_participation(*, participation: CalloutParticipation, **fields) -> PhoneCall:

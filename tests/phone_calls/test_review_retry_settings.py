@@ -41,3 +41,20 @@ def test_status_is_recorded_and_retry_scheduled_when_retry_settings_are_junk(set
 def test_no_retry_when_max_phone_calls_is_zero():
     call = busy_call({"max_phone_calls_for_callout_participation": 0})
     assert not PhoneCall.objects.exclude(pk=call.pk).filter(callout_participation_id=call.callout_participation_id)
+
+
+def test_status_is_recorded_without_retry_when_a_live_call_is_inserted_concurrently(monkeypatch):
+    # the live-call check passed, then another transaction (API create, PhoneCallCreate batch) inserted a live call
+    monkeypatch.setattr("phone_calls.lifecycle.ACTIVE_STATUSES", ())
+    account = AccountFactory(settings={"from_phone_number": "1234"})
+    contact = ContactFactory(account=account)
+    callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
+    participation = CalloutParticipation.objects.create(
+        callout=callout, contact=contact, msisdn=contact.msisdn, call_flow_logic=callout.call_flow_logic
+    )
+    expired = phone_call_create_for_participation(participation=participation)
+    PhoneCall.objects.filter(pk=expired.pk).update(status="expired", remote_call_id="CA1")
+    live = phone_call_create_for_participation(participation=participation)
+    assert phone_call_record_remote_status(phone_call_id=expired.pk, remote_status="busy").status == "busy"
+    assert PhoneCall.objects.get(pk=expired.pk).status == "busy"
+    assert list(PhoneCall.objects.filter(callout_participation=participation, status="created")) == [live]
