@@ -126,11 +126,12 @@ def batch_operation_run(*, batch_operation_id: int) -> BatchOperation | None:
             operation.started_at = timezone.now()
         operation.start()
         operation.save(update_fields=["status", "started_at", "updated_at"])
+    run_started_at = operation.started_at  # identifies this run: a requeue while it runs starts a new one
     logger.info("running batch operation %s (%s) from cursor %s", operation.pk, operation.type, operation.cursor)
     handler_for(operation.type).run(operation)
     with transaction.atomic():
         operation = BatchOperation.objects.select_for_update().get(pk=batch_operation_id)
-        if operation.status == BatchOperation.Status.RUNNING:
+        if operation.status == BatchOperation.Status.RUNNING and operation.started_at == run_started_at:
             operation.finish()
             operation.finished_at = timezone.now()
             operation.save(update_fields=["status", "finished_at", "updated_at"])
