@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.db import transaction
 from django.http import Http404
 from rest_framework import status
 from rest_framework.response import Response
@@ -112,10 +113,17 @@ class ResourceViewSet(GenericViewSet):
         )
 
     def partial_update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        data = self.validated(instance=instance, partial=True)
-        instance = self.perform_update(instance, data)
+        with transaction.atomic():
+            instance = self.locked(self.get_object())
+            data = self.validated(instance=instance, partial=True)
+            instance = self.perform_update(instance, data)
         return Response(status=status.HTTP_204_NO_CONTENT, headers={"Location": self.location(instance)})
+
+    @staticmethod
+    def locked(instance):
+        """The same row, locked until the transaction ends, so concurrent updates merging metadata (or anything
+        read-modify-write) apply one after the other instead of overwriting each other."""
+        return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
 
     update = partial_update
 

@@ -311,3 +311,25 @@ def test_concurrent_creates_of_one_number_make_one_contact(make_client, require_
         thread.join()
     assert sorted(results) == [201] + [422] * 5
     assert Contact.objects.filter(account=client.account).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_metadata_merges_keep_every_key(make_client, require_postgresql):
+    client = make_client()
+    contact = ContactFactory(account=client.account)
+
+    def merge(key):
+        from rest_framework.test import APIClient
+
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Bearer {client.token.token}")
+        assert c.patch(f"/api/contacts/{contact.pk}", {"metadata": {key: True}}, format="json").status_code == 204
+        connection.close()
+
+    threads = [threading.Thread(target=merge, args=(f"key{index}",)) for index in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    contact.refresh_from_db()
+    assert contact.metadata == {f"key{index}": True for index in range(12)}
