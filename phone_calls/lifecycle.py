@@ -20,6 +20,7 @@ from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
 DEFAULT_RETRY_STATUSES = (PhoneCallStatus.NOT_ANSWERED, PhoneCallStatus.BUSY, PhoneCallStatus.FAILED)
 DEFAULT_RETRY_BACKOFF_SECONDS = 15 * 60
 MAX_PHONE_CALLS_PER_PARTICIPATION = 10
+MAX_RETRY_BACKOFF_SECONDS = 30 * 24 * 3600
 MAX_DURATION_SECONDS = 2**31 - 1  # the duration columns are 32-bit integers
 
 
@@ -105,8 +106,9 @@ def retry_settings(account) -> tuple[set[str], int, int]:
         statuses = list(DEFAULT_RETRY_STATUSES)
     try:
         backoff = int(account.setting("retry_backoff_seconds") or DEFAULT_RETRY_BACKOFF_SECONDS)
-    except (TypeError, ValueError):  # junk in the free-form settings hash must not fail a status callback
+    except (TypeError, ValueError, OverflowError):  # junk in the settings hash must not fail a status callback
         backoff = DEFAULT_RETRY_BACKOFF_SECONDS
+    backoff = min(max(backoff, 0), MAX_RETRY_BACKOFF_SECONDS)
     try:
         maximum = int(account.setting("max_phone_calls_for_callout_participation"))
     except (TypeError, ValueError):

@@ -366,3 +366,38 @@ def test_super_admin_token_of_the_account_itself_blocks_its_deletion(admin, admi
     response = admin.delete(f"/api/accounts/{admin_account.pk}")
     assert response.status_code == 422
     assert AccessToken.objects.filter(account=admin_account).exists()
+
+
+@pytest.mark.parametrize(
+    "bad_settings",
+    [
+        {"max_phone_calls_for_callout_participation": "three"},
+        {"max_phone_calls_for_callout_participation": 11},
+        {"retry_backoff_seconds": 10**12},
+        {"max_calls_per_second": -1},
+        {"phone_call_queue_limit": True},
+        {"retry_statuses": ["busy", "bored"]},
+        {"simulator_outcomes": {"completed": "lots"}},
+        {"simulator_outcomes": {"exploded": 1}},
+    ],
+)
+def test_dialling_settings_out_of_range_are_unprocessable(make_client, account, bad_settings):
+    client = make_client(account)
+    response = client.patch("/api/account", {"settings": bad_settings}, format="json")
+    assert response.status_code == 422
+    assert "settings" in response.json()["errors"]
+
+
+def test_dialling_settings_in_range_are_stored(make_client, account):
+    client = make_client(account)
+    new_settings = {
+        "max_calls_per_second": 2.5,
+        "retry_statuses": "busy,failed",
+        "retry_backoff_seconds": 60,
+        "simulator_outcomes": {"completed": 1, "busy": 1},
+        "free_form": {"anything": ["goes"]},
+    }
+    assert client.patch("/api/account", {"settings": new_settings}, format="json").status_code == 204
+    account.refresh_from_db()
+    assert account.settings["retry_backoff_seconds"] == 60
+    assert account.settings["free_form"] == {"anything": ["goes"]}
