@@ -126,8 +126,10 @@ def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
     statuses, backoff, maximum = retry_settings(account)
     if phone_call.status not in statuses:
         return None
-    participation = CalloutParticipation.objects.select_for_update().get(pk=phone_call.callout_participation_id)
-    if participation.answered or participation.phone_calls_count >= maximum:
+    participation = (
+        CalloutParticipation.objects.select_for_update().filter(pk=phone_call.callout_participation_id).first()
+    )
+    if participation is None or participation.answered or participation.phone_calls_count >= maximum:
         return None
     if participation.phone_calls.filter(status__in=ACTIVE_STATUSES).exists():
         return None

@@ -107,7 +107,7 @@ def _phone_call_create_from_callback(*, account: Account, params: dict) -> Phone
         # the same new call's other callback created it first
         call = PhoneCall.objects.filter(remote_call_id=params["CallSid"], account=account).first()
         if call is None:
-            raise
+            raise RemoteEventInvalid("CallSid belongs to another account") from None
     return _locked_call(call.pk)
 
 
