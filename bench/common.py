@@ -31,3 +31,13 @@ def setup_django(url: str, *, settings_module: str = "scfm.settings", env: dict 
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def write_results(name: str, data: dict, markdown: str) -> None:
+    """bench/results/<name>.json (the figures) and <name>.md (the same, for people)."""
+    import json
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown)
+    print(f"wrote {RESULTS / name}.json and .md")

@@ -17,14 +17,13 @@ bench/results/contacts_filter.json and .md. Target: the API within 2x of raw SQL
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import sys
 import time
 
-from common import RESULTS, ensure_database, setup_django
+from common import ensure_database, setup_django, write_results
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_e"
 
@@ -160,10 +159,7 @@ def main() -> None:
         "python": platform.python_version(),
         "results": results,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "contacts_filter.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "contacts_filter.md").write_text(markdown(report))
-    print(f"wrote {RESULTS / 'contacts_filter.json'} and .md")
+    write_results("contacts_filter", report, markdown(report))
 
 
 def markdown(report: dict) -> str:

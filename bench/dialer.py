@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import RESULTS, ROOT, ensure_database
+from common import ROOT, ensure_database, write_results
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_h"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/9"
@@ -356,10 +356,7 @@ def main() -> None:
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         }
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dialer.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "dialer.md").write_text(markdown(results))
-    print(f"wrote {RESULTS / 'dialer.json'} and .md")
+    write_results("dialer", results, markdown(results))
 
 
 def markdown(r: dict) -> str:

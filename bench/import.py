@@ -28,7 +28,6 @@ and .md, with the import's ratio to both COPYs. Target: the import within 3x of 
 
 import argparse
 import csv
-import json
 import os
 import platform
 import random
@@ -37,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import RESULTS, ensure_database, setup_django
+from common import ensure_database, setup_django, write_results
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_h"
 HEADER = ["msisdn", "name", "gender", "age:number", "registered:boolean", "date_of_birth:date", "tags:list"]
@@ -277,10 +276,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "import.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "import.md").write_text(markdown(report))
-    print(f"wrote {RESULTS / 'import.json'} and .md")
+    write_results("import", report, markdown(report))
 
 
 def markdown(report: dict) -> str:
