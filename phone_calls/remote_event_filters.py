@@ -2,7 +2,7 @@
 
 import django_filters
 
-from scfm.api.filters import CsvFilter, JSONFilter, ResourceFilterSet, comparison_filters, timestamp_filters
+from scfm.api.filters import CsvFilter, JSONFilter, ResourceFilterSet, TimestampedFilterSet, comparison_filters
 
 from .models import Recording, RemotePhoneCallEvent
 
@@ -21,7 +21,7 @@ class RemotePhoneCallEventFilter(ResourceFilterSet):
         fields: list[str] = []
 
 
-class RecordingFilter(django_filters.FilterSet):
+class RecordingFilter(TimestampedFilterSet):
     """Recordings have no metadata column: ids, duration and timestamps only."""
 
     external_recording_id = CsvFilter(field_name="external_recording_id")
@@ -29,8 +29,6 @@ class RecordingFilter(django_filters.FilterSet):
     contact_id = CsvFilter(field_name="contact_id", integer=True)
     duration = django_filters.NumberFilter(field_name="duration")
     locals().update(comparison_filters("duration"))
-    locals().update(timestamp_filters("created_at"))
-    locals().update(timestamp_filters("updated_at"))
 
     class Meta:
         model = Recording

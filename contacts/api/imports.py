@@ -1,19 +1,16 @@
 """POST /api/contact_imports (multipart `file`), GET /api/contact_imports and /api/contact_imports/:id."""
 
-import django_filters
 from rest_framework import serializers
 
-from scfm.api.filters import CsvFilter, timestamp_filters
+from scfm.api.filters import CsvFilter, TimestampedFilterSet
 from scfm.api.viewsets import ResourceViewSet
 
 from .. import imports
 from ..models import ContactImport
 
 
-class ContactImportFilter(django_filters.FilterSet):
+class ContactImportFilter(TimestampedFilterSet):
     status = CsvFilter(field_name="status")
-    locals().update(timestamp_filters("created_at"))
-    locals().update(timestamp_filters("updated_at"))
 
     class Meta:
         model = ContactImport

@@ -191,12 +191,17 @@ class NestedFilter(django_filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": related.values("pk")})
 
 
-class ResourceFilterSet(django_filters.FilterSet):
-    """What every index can filter on: metadata and the created_at / updated_at timestamps."""
+class TimestampedFilterSet(django_filters.FilterSet):
+    """What every index can filter on: the created_at / updated_at timestamps."""
 
-    metadata = JSONFilter(field_name="metadata")
     locals().update(timestamp_filters("created_at"))
     locals().update(timestamp_filters("updated_at"))
+
+
+class ResourceFilterSet(TimestampedFilterSet):
+    """The timestamps plus metadata: every resource that has a metadata column."""
+
+    metadata = JSONFilter(field_name="metadata")
 
 
 def apply_filters(filterset_class, data: dict, queryset, *, error_key: str | None = "q"):
