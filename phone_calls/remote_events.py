@@ -1,11 +1,12 @@
 """Provider callbacks (Twilio/Somleng voice Url and StatusCallback): store, advance the call, answer with TwiML.
 
-`remote_phone_call_event_handle` is the one entry point, used by the webhook views and the simulator provider. It
-runs in one transaction with the phone call row locked first, so two callbacks for one call are applied one after
-the other (neither update is lost) and the lock order (call, then event rows) can never deadlock.
+`remote_phone_call_event_handle` is the one entry point, used by the webhook views and the simulator provider.
 
-A status callback for a known call is the hot path (several per call, at the rate calls end): one locking SELECT of
-the call, its UPDATE and the event's INSERT, with no flow run and no account, participation or callout loaded.
+Status callbacks for a call we know by CallSid are the hot path (several per call, at the rate calls end): on
+PostgreSQL most are applied by status_callbacks in one conditional statement. Everything else, and any status
+callback that path hands back, runs here in one transaction with the phone call row locked first, so two callbacks
+for one call are applied one after the other (neither update is lost) and the lock order (call, then event rows)
+can never deadlock.
 """
 
 import logging
@@ -23,6 +24,8 @@ from scfm.metadata import merge_metadata
 
 from .lifecycle import phone_call_apply_remote_status, seconds
 from .models import PhoneCall, RemotePhoneCallEvent
+from .selectors import CallState
+from .status_callbacks import status_callback_apply
 
 logger = logging.getLogger(__name__)
 
@@ -132,17 +135,29 @@ def _is_status_callback(params: dict) -> bool:
     return str(params.get("CallStatus") or "").lower() in ENDED_REMOTE_STATUSES
 
 
-@transaction.atomic
 def remote_phone_call_event_handle(
-    *, account: Account, params: dict, url: str | None = None
+    *, account: Account, params: dict, url: str | None = None, call: CallState | None = None
 ) -> tuple[RemotePhoneCallEvent, str]:
     """Store one callback, move its call forward, and return the TwiML of the call's flow.
 
     Status callbacks (CallbackSource=call-progress-events, or a call that has ended) are recorded and answered with an
-    empty <Response/>: they never advance an IVR. Raises RemoteEventInvalid for a callback that names no call.
+    empty <Response/>: they never advance an IVR; most take the fast path of status_callbacks. `call` is the state
+    of the call the CallSid names, when the caller has read it. Raises RemoteEventInvalid for a callback that names
+    no call.
     """
     params = {str(key): value for key, value in params.items()}
     remote_event_validate(params)
+    if _is_status_callback(params):
+        event = status_callback_apply(account_id=account.pk, params=params, call=call)
+        if event is not None:
+            return event, EMPTY_TWIML
+    return _remote_phone_call_event_handle_locked(account=account, params=params, url=url)
+
+
+@transaction.atomic
+def _remote_phone_call_event_handle_locked(
+    *, account: Account, params: dict, url: str | None
+) -> tuple[RemotePhoneCallEvent, str]:
     call = _phone_call_for(account=account, params=params, url=url)
     with phone_call_log_context(call.pk):
         call = phone_call_apply_remote_status(

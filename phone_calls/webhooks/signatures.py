@@ -4,12 +4,16 @@ The signed URL is rebuilt under SCFM_PUBLIC_URL (the address the provider was gi
 TLS-terminating proxy.
 """
 
+import hmac
+from urllib.parse import parse_qsl, urlparse
+
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, remove_port
 
 from accounts.models import Account
-from accounts.selectors import account_webhook_credentials
+
+from ..selectors import WebhookCredentials, webhook_credentials
 
 
 class WebhookRejected(Exception):
@@ -22,26 +26,54 @@ class WebhookRejected(Exception):
 
 
 FORBIDDEN = "Twilio Request Validation Failed."
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
-def webhook_params(request) -> dict:
-    """The posted form as a flat dict (last value wins); 400 for a body that is not a form."""
+class PostedForm(dict):
+    """A posted form: each name's last value (what handlers read), with every value kept for the signature."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        super().__init__(pairs)
+        self._pairs = pairs
+
+    def getlist(self, name: str) -> list[str]:
+        if len(self._pairs) == len(self):
+            return [self[name]]
+        return [value for key, value in self._pairs if key == name]
+
+
+def webhook_params(request) -> PostedForm:
+    """The posted form (parsed without a QueryDict: callbacks are the busiest requests); 400 for a body that is
+    not a form."""
     try:
-        return {key: value for key, value in request.POST.items()}
+        if request.content_type == FORM_CONTENT_TYPE:
+            pairs = parse_qsl(
+                request.body.decode(request.encoding or "utf-8"),
+                keep_blank_values=True,
+                max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            )
+        else:
+            pairs = [(key, value) for key, values in request.POST.lists() for value in values]
     except Exception:  # noqa: BLE001 - a body Django cannot parse is the caller's fault
         raise WebhookRejected(400, "Malformed request body.") from None
+    return PostedForm(pairs)
 
 
-def _signed_by(token: str | None, url: str, request, signature: str) -> bool:
-    return bool(token) and RequestValidator(token).validate(url, request.POST, signature)
+def _signed_by(token: str | None, url: str, params: PostedForm, signature: str) -> bool:
+    """Twilio's check (the URL as given, then with its port added or removed), comparing digests in C."""
+    if not token:
+        return False
+    validator = RequestValidator(token)
+    parsed = urlparse(url)
+    return any(
+        hmac.compare_digest(validator.compute_signature(candidate, params).encode(), signature.encode())
+        for candidate in (url, remove_port(parsed), add_port(parsed))
+    )
 
 
-def webhook_account(request, params: dict) -> Account:
-    """The account that signed this request, or WebhookRejected (403 unsigned/unknown/bad, 400 no AccountSid).
-
-    The account comes back with only its id loaded: any other field is read from the database when first used, so
-    a status callback needs nothing more than the id and the token.
-    """
+def webhook_signer(request, params: dict) -> WebhookCredentials:
+    """The account that signed this request, with the state of the call its CallSid names; WebhookRejected (403
+    unsigned/unknown/bad, 400 no AccountSid) otherwise."""
     signature = request.headers.get("X-Twilio-Signature")
     if not signature:
         raise WebhookRejected(403, FORBIDDEN)
@@ -49,7 +81,13 @@ def webhook_account(request, params: dict) -> Account:
     if not account_sid:
         raise WebhookRejected(400, "AccountSid is missing.")
     url = settings.SCFM_PUBLIC_URL + request.get_full_path()
-    credentials = account_webhook_credentials(account_sid)
-    if credentials is None or not _signed_by(credentials.auth_token, url, request, signature):
+    credentials = webhook_credentials(account_sid=account_sid, call_sid=str(params.get("CallSid") or "") or None)
+    if credentials is None or not _signed_by(credentials.auth_token, url, params, signature):
         raise WebhookRejected(403, FORBIDDEN)
+    return credentials
+
+
+def signer_account(credentials: WebhookCredentials) -> Account:
+    """The signing account with only its id loaded: any other field is read from the database when first used,
+    so a status callback needs nothing more than the id and the token."""
     return Account.from_db(DEFAULT_DB_ALIAS, ["id"], [credentials.account_id])

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from ..recordings import recording_status_callback_handle
 from ..remote_events import RemoteEventInvalid, remote_phone_call_event_handle
-from .signatures import WebhookRejected, webhook_account, webhook_params
+from .signatures import WebhookRejected, signer_account, webhook_params, webhook_signer
 
 
 def _rejected(error: WebhookRejected) -> HttpResponse:
@@ -20,9 +20,12 @@ def phone_call_events(request):
     """POST a Twilio/Somleng callback: 200 with the call flow's TwiML (text/xml)."""
     try:
         params = webhook_params(request)
-        account = webhook_account(request, params)
+        signer = webhook_signer(request, params)
         _event, twiml = remote_phone_call_event_handle(
-            account=account, params=params, url=settings.SCFM_PUBLIC_URL + request.get_full_path()
+            account=signer_account(signer),
+            params=params,
+            url=settings.SCFM_PUBLIC_URL + request.get_full_path(),
+            call=signer.call,
         )
     except WebhookRejected as error:
         return _rejected(error)
@@ -37,8 +40,7 @@ def recording_status_callbacks(request):
     """POST a recording status callback: store the recording (fetched in the background); 204."""
     try:
         params = webhook_params(request)
-        account = webhook_account(request, params)
-        recording_status_callback_handle(account=account, params=params)
+        recording_status_callback_handle(account=signer_account(webhook_signer(request, params)), params=params)
     except WebhookRejected as error:
         return _rejected(error)
     except RemoteEventInvalid as error:
