@@ -6,12 +6,14 @@
 In the PostgreSQL database of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/scfm_bench_c, created and
 migrated when missing) it creates a fresh account with a running callout of `--calls` remotely queued calls, starts
 gunicorn on 127.0.0.1 (by default as the product runs it, `make run` and docker: 2 gthread workers x 4 threads;
-settings bench.settings = the product's settings plus /bench/bare, a view that returns constant TwiML) and measures,
-over loopback only:
+settings bench.settings = the product's settings plus the baselines of bench/bare_urls.py) and measures, over
+loopback only:
 
-  throughput  wrk (closed loop, 2 threads, 32 connections, `--seconds`) against /bench/bare and against
-              POST /twilio_webhooks/phone_call_events with signed status callbacks (ringing, in-progress, completed
-              for distinct calls: every request stores an event and moves a call under its row lock)
+  throughput  wrk (closed loop, 2 threads, 32 connections, `--seconds`) against /bench/bare (constant TwiML), against
+              /bench/floor (stores each posted body with one INSERT: the least a webhook that keeps every callback
+              can do) and against POST /twilio_webhooks/phone_call_events with signed status callbacks (ringing,
+              in-progress, completed for distinct calls: every request stores an event and moves a call), with the
+              CPU milliseconds per request spent by the server and by PostgreSQL (read from /proc)
   latency     an open-loop generator at `--rate` requests/second for `--seconds` (latency measured from each
               request's scheduled start, so a stall is not hidden) against both
 
@@ -49,6 +51,7 @@ from common import RESULTS, ROOT, ensure_database, setup_django
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_c"
 WEBHOOK = "/twilio_webhooks/phone_call_events"
 BARE = "/bench/bare"
+FLOOR = "/bench/floor"
 STATUSES = ("ringing", "in-progress", "completed")
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
@@ -98,6 +101,17 @@ def create_calls(count: int):
         batch_size=2000,
     )
     return account, sids
+
+
+def create_floor_table() -> None:
+    """The table of /bench/floor (bench/bare_urls.py): raw callback bodies, as a durable store-then-answer webhook
+    would keep them at the very least."""
+    from django.db import connection
+
+    from bench.bare_urls import FLOOR_TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, body text NOT NULL)")
 
 
 def callback_requests(account, sids: list[str], public_url: str) -> list[tuple[str, str, str]]:
@@ -203,6 +217,41 @@ end
 
 def lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cpu_seconds_by_role(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (gunicorn's master and workers) and by PostgreSQL's processes (read from
+    /proc; this machine only)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = {"server": 0.0, "database": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                name, fields = stat.read().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = fields.split()
+        role = None
+        if int(entry) == server_pid or int(fields[1]) == server_pid:  # fields[1]: the parent's pid
+            role = "server"
+        elif name.endswith("(postgres"):
+            role = "database"
+        if role:
+            totals[role] += (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+def run_wrk_measured(base_url: str, requests: list[tuple[str, str, str]], seconds: int, server_pid: int) -> dict:
+    """run_wrk, plus the server's and the database's CPU milliseconds per request over the run."""
+    before = cpu_seconds_by_role(server_pid)
+    result = run_wrk(base_url, requests, seconds)
+    after = cpu_seconds_by_role(server_pid)
+    requests_done = max(result["requests"], 1)
+    for role in ("server", "database"):
+        result[f"{role}_cpu_ms_per_request"] = round((after[role] - before[role]) * 1000 / requests_done, 3)
+    return result
 
 
 def run_wrk(base_url: str, requests: list[tuple[str, str, str]], seconds: int) -> dict:
@@ -312,19 +361,25 @@ def write_results(result: dict) -> None:
         "",
         "## Throughput (wrk, 2 threads, 32 connections, closed loop)",
         "",
-        "| endpoint | requests | req/s | p50 ms | p99 ms | non-2xx | socket errors |",
-        "|---|---|---|---|---|---|---|",
+        "| endpoint | requests | req/s | p50 ms | p99 ms | non-2xx | socket errors | server CPU ms/req "
+        "| database CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("bare", "webhook"):
+    for name in ("bare", "floor", "webhook"):
         row = t[name]
         lines.append(
             f"| {name} | {row['requests']} | {row['requests_per_second']} | {row['p50_ms']} | {row['p99_ms']} | "
-            f"{row['status_errors']} | {row['socket_errors']} |"
+            f"{row['status_errors']} | {row['socket_errors']} | {row['server_cpu_ms_per_request']} | "
+            f"{row['database_cpu_ms_per_request']} |"
         )
     lines += [
         "",
         f"Webhook / bare throughput: **{t['ratio']}** (target >= {TARGET_RATIO}: "
         f"{'met' if t['ratio'] >= TARGET_RATIO else 'NOT met'}).",
+        "",
+        f"Floor / bare throughput: **{t['floor_ratio']}**. The floor (/bench/floor) stores each posted body with one "
+        "INSERT and answers: no signature, no call update. It is the least any webhook can do that keeps every "
+        "callback before answering.",
         "",
         f"## Latency at {result['rate']} req/s (open loop, from each request's scheduled start)",
         "",
@@ -372,7 +427,7 @@ def in_process(calls: int) -> dict:
     for index, status in enumerate(STATUSES):  # the first call's callbacks, one per status
         with CaptureQueriesContext(connection) as queries:
             send(requests[index * calls])
-        statements[status] = [query["sql"].split(" ", 1)[0] for query in queries.captured_queries]
+        statements[status] = [query["sql"].split(None, 1)[0] for query in queries.captured_queries]
     rounds = []
     remaining = [request for index, request in enumerate(requests) if index % calls and index != 1]
     size = len(remaining) // 3
@@ -431,6 +486,8 @@ def main() -> None:
     throughput_requests = callback_requests(account, sids[:split], public_url)
     latency_requests = callback_requests(account, sids[split:], public_url)
     bare_requests = [(BARE, "CallSid=x", "unsigned")]
+    floor_requests = [(FLOOR, body, signature) for _path, body, signature in throughput_requests]
+    create_floor_table()
 
     env = {
         **os.environ,
@@ -447,11 +504,15 @@ def main() -> None:
     try:
         run_wrk(public_url, bare_requests, 2)  # warm-up: workers import and connect
         throughput = {
-            "bare": run_wrk(public_url, bare_requests, args.seconds),
-            "webhook": run_wrk(public_url, throughput_requests, args.seconds),
+            "bare": run_wrk_measured(public_url, bare_requests, args.seconds, server.pid),
+            "floor": run_wrk_measured(public_url, floor_requests, args.seconds, server.pid),
+            "webhook": run_wrk_measured(public_url, throughput_requests, args.seconds, server.pid),
         }
         throughput["ratio"] = round(
             throughput["webhook"]["requests_per_second"] / throughput["bare"]["requests_per_second"], 3
+        )
+        throughput["floor_ratio"] = round(
+            throughput["floor"]["requests_per_second"] / throughput["bare"]["requests_per_second"], 3
         )
         latency = {
             "bare": open_loop(port, bare_requests * int(args.rate * args.seconds), args.rate, args.seconds),
