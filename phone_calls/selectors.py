@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from callouts.models import Callout
+from scfm.db import fetch_one_prepared
 
 from .models import PhoneCall, PhoneCallStatus
 
@@ -63,13 +63,11 @@ def webhook_credentials(*, account_sid: str, call_sid: str | None = None) -> Web
     """The account `account_sid` names (`AC...`: Twilio, else Somleng) with its signing token, and the state of its
     call `call_sid`; None for an unknown account.
 
-    One query of a few columns, read on every callback (so a rotated or revoked token takes effect at once in every
-    process) and written as SQL: a status callback's cost is mostly Python.
+    One prepared query of a few columns, read on every callback (so a rotated or revoked token takes effect at once
+    in every process) and written as SQL: a status callback's cost is mostly Python.
     """
     provider = "twilio" if account_sid.startswith("AC") else "somleng"
-    with connection.cursor() as cursor:
-        cursor.execute(_WEBHOOK_CREDENTIALS_SQL[provider], {"account_sid": account_sid, "call_sid": call_sid})
-        row = cursor.fetchone()
+    row = fetch_one_prepared(_WEBHOOK_CREDENTIALS_SQL[provider], {"account_sid": account_sid, "call_sid": call_sid})
     if row is None:
         return None
     call = CallState(*row[2:]) if row[2] is not None else None

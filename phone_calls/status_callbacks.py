@@ -4,7 +4,7 @@ Status callbacks (ringing, answered, completed: several per call, arriving at th
 bulk. They run no IVR and need no account settings, so on PostgreSQL they skip the locked path of remote_events:
 the call is read, its next state worked out by the same pure rule (`status_for_remote_status`), and one statement
 writes the call, the event and, on `completed`, the participation's answered flag: one transaction, one WAL flush,
-no lock held across round trips.
+no lock held across round trips. Both statements are prepared once per connection (scfm.db.fetch_one_prepared).
 
 The write is conditional on the call still being as it was read (status, remote status, queue time and
 lock_version), so a concurrent callback, poll or dispatcher update makes it miss instead of being overwritten: the
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from call_flow_logic.registry import flow_class_for
 from callouts.models import CalloutParticipation
+from scfm.db import fetch_one_prepared, is_postgresql
 
 from .lifecycle import seconds
 from .models import TERMINAL_STATUSES, PhoneCall, PhoneCallStatus, RemotePhoneCallEvent, status_for_remote_status
@@ -96,32 +97,29 @@ def status_callback_apply(
 
     `call` is the call's state when the caller has read it already (the webhook reads it with the account).
     """
-    if connection.vendor != "postgresql":
+    if not is_postgresql(connection):
         return None
-    with connection.cursor() as cursor:
-        for _attempt in range(ATTEMPTS):
-            if call is None:
-                cursor.execute(READ_CALL, {"sid": params["CallSid"], "account_id": account_id})
-                row = cursor.fetchone()
-                if row is None:
-                    return None
-                call = CallState(*row)
-            write = _next_write(call, params, timezone.now())
-            if write is None:
+    for _attempt in range(ATTEMPTS):
+        if call is None:
+            row = fetch_one_prepared(READ_CALL, {"sid": params["CallSid"], "account_id": account_id})
+            if row is None:
                 return None
-            cursor.execute(WRITE_CALL_AND_EVENT, write)
-            stored = cursor.fetchone()
-            if stored is not None:
-                return RemotePhoneCallEvent(
-                    id=stored[0],
-                    phone_call_id=write["id"],
-                    details=params,
-                    remote_call_id=write["sid"],
-                    remote_direction=write["direction_text"],
-                    call_flow_logic=write["flow"],
-                    call_duration=write["duration"],
-                    created_at=write["now"],
-                    updated_at=write["now"],
-                )
-            call = None  # changed since it was read: read it again
+            call = CallState(*row)
+        write = _next_write(call, params, timezone.now())
+        if write is None:
+            return None
+        stored = fetch_one_prepared(WRITE_CALL_AND_EVENT, write)
+        if stored is not None:
+            return RemotePhoneCallEvent(
+                id=stored[0],
+                phone_call_id=write["id"],
+                details=params,
+                remote_call_id=write["sid"],
+                remote_direction=write["direction_text"],
+                call_flow_logic=write["flow"],
+                call_duration=write["duration"],
+                created_at=write["now"],
+                updated_at=write["now"],
+            )
+        call = None  # changed since it was read: read it again
     return None

@@ -1,6 +1,11 @@
-"""Database helpers: SQLite gets the JSON filter function that PostgreSQL does in plain SQL."""
+"""Database helpers: prepared statements for hot paths, and the JSON filter function SQLite gets (PostgreSQL does
+it in plain SQL)."""
 
 import json
+import time
+
+import psycopg
+from django.db import connection
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
@@ -34,3 +39,24 @@ def gin_index(table: str, column: str, name: str):
             schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
     return migrations.RunPython(forwards, backwards)
+
+
+def fetch_one_prepared(sql: str, params: dict) -> tuple | None:
+    """Run one statement of a hot path (`%(name)s` parameters) and return its first row.
+
+    On PostgreSQL it is a prepared statement, parsed and planned once per connection (psycopg's server-side binding;
+    the rest of the ORM keeps Django's client-side binding, whose plans see every value). Elsewhere it goes through
+    Django's cursor. Either way it is logged as Django logs queries (django_assert_num_queries counts it).
+    """
+    if not is_postgresql(connection):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    connection.ensure_connection()
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return row

@@ -69,10 +69,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # parameters travel apart from the SQL, so psycopg prepares a statement run 5 times on a connection: the hot
-    # queries (webhook, dispatcher) are parsed and planned once per connection instead of on every request
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
