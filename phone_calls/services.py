@@ -33,6 +33,7 @@ from . import lifecycle
 from .models import IN_FLIGHT_STATUSES, DispatchState, PhoneCall, PhoneCallStatus, SchedulerLease
 from .providers.base import CreateOutcome, CreateResult, ProviderError
 from .providers.registry import provider_for_account
+from .remote_events import remote_phone_call_event_handle
 from .selectors import due_phone_calls
 
 logger = logging.getLogger(__name__)
@@ -446,12 +447,6 @@ def phone_call_simulate_outcome(*, phone_call_id: int) -> PhoneCall | None:
             "CallbackSource": "call-progress-events",
             "SequenceNumber": "0",
         }
-        try:
-            from .remote_events import remote_phone_call_event_handle
-        except ImportError:
-            return lifecycle.phone_call_record_remote_status(
-                phone_call_id=call.pk, remote_status=status, duration=duration, remote_response=params
-            )
         remote_phone_call_event_handle(account=call.account, params=params, url=webhook_url(call))
         call.refresh_from_db()
         return call
