@@ -3,24 +3,21 @@
 Every status report from a provider goes through `phone_call_record_remote_status` (or, for a caller that holds the
 row lock already, `phone_call_apply_remote_status`), which locks the row, moves the call forward only (late or
 duplicated callbacks are harmless), marks the participation answered on `completed` and schedules the retry of a
-call that ended busy / not answered / failed.
+call that ended busy / not answered / failed (the retry policy: retries.py).
+
+The webhook's fast path for status callbacks (status_callbacks.py) applies the same rule in SQL; a report that may
+schedule a retry always takes this path. tests/phone_calls/test_status_report_paths.py checks the two agree.
 """
 
-from datetime import timedelta
-
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import DEFAULT_ACCOUNT_SETTINGS
 from callouts.models import CalloutParticipation
 
-from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
+from .models import PhoneCall
+from .retries import phone_call_retry_schedule
+from .statuses import PhoneCallStatus
 
-DEFAULT_RETRY_STATUSES = (PhoneCallStatus.NOT_ANSWERED, PhoneCallStatus.BUSY, PhoneCallStatus.FAILED)
-DEFAULT_RETRY_BACKOFF_SECONDS = 15 * 60
-MAX_PHONE_CALLS_PER_PARTICIPATION = 10
-MAX_RETRY_BACKOFF_SECONDS = 30 * 24 * 3600
 MAX_DURATION_SECONDS = 2**31 - 1  # the duration columns are 32-bit integers
 
 
@@ -95,63 +92,3 @@ def _after_status_change(call: PhoneCall) -> None:
         )
     elif call.is_terminal:
         phone_call_retry_schedule(phone_call=call)
-
-
-def retry_settings(account) -> tuple[set[str], int, int]:
-    """(statuses that are retried, back-off seconds, max calls per participation) for an account."""
-    statuses = account.setting("retry_statuses") or list(DEFAULT_RETRY_STATUSES)
-    if isinstance(statuses, str):
-        statuses = [item.strip() for item in statuses.split(",") if item.strip()]
-    if not isinstance(statuses, list | tuple):
-        statuses = list(DEFAULT_RETRY_STATUSES)
-    try:
-        backoff = int(account.setting("retry_backoff_seconds") or DEFAULT_RETRY_BACKOFF_SECONDS)
-    except (TypeError, ValueError, OverflowError):  # junk in the settings hash must not fail a status callback
-        backoff = DEFAULT_RETRY_BACKOFF_SECONDS
-    backoff = min(max(backoff, 0), MAX_RETRY_BACKOFF_SECONDS)
-    try:
-        maximum = int(account.setting("max_phone_calls_for_callout_participation"))
-    except (TypeError, ValueError):
-        maximum = DEFAULT_ACCOUNT_SETTINGS["max_phone_calls_for_callout_participation"]
-    return {str(status) for status in statuses}, backoff, min(maximum, MAX_PHONE_CALLS_PER_PARTICIPATION)
-
-
-def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
-    """After a failed attempt, create the next `created` call of the participation, due after the back-off.
-
-    Only while the participation is unanswered, has fewer calls than the account's maximum (never more than 10)
-    and no other live call. The partial unique index on live calls per participation backs this up.
-    """
-    account = phone_call.account
-    statuses, backoff, maximum = retry_settings(account)
-    if phone_call.status not in statuses:
-        return None
-    participation = (
-        CalloutParticipation.objects.select_for_update().filter(pk=phone_call.callout_participation_id).first()
-    )
-    if participation is None or participation.answered or participation.phone_calls_count >= maximum:
-        return None
-    if participation.phone_calls.filter(status__in=ACTIVE_STATUSES).exists():
-        return None
-    try:
-        with transaction.atomic():  # a live call inserted concurrently (API, batch) wins: no retry, no 500
-            return phone_call_create_for_participation(
-                participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
-            )
-    except IntegrityError:
-        return None
-
-
-def phone_call_create_for_participation(*, participation: CalloutParticipation, **fields) -> PhoneCall:
-    """A new `created` call for a participation (its counter goes up in the same transaction)."""
-    callout = participation.callout
-    call = PhoneCall.objects.create(
-        account_id=callout.account_id,
-        callout_id=callout.pk,
-        callout_participation=participation,
-        contact_id=participation.contact_id,
-        msisdn=participation.msisdn,
-        **{"call_flow_logic": participation.call_flow_logic, **fields},
-    )
-    CalloutParticipation.objects.filter(pk=participation.pk).update(phone_calls_count=F("phone_calls_count") + 1)
-    return call

@@ -5,7 +5,7 @@ from twilio.rest.api.v2010.account.call import CallList
 
 from scfm.api.fields import CallFlowLogicField, HashField, MetadataWriteSerializer
 
-from ..models import PhoneCall
+from ..models import PhoneCall, Recording, RemotePhoneCallEvent
 
 # Twilio calls.create parameter names, lowercase and underscored ("from", not "from_"); "to" is always the msisdn.
 REMOTE_REQUEST_PARAM_NAMES = frozenset(
@@ -59,3 +59,36 @@ class RemoteRequestParamsField(HashField):
 class PhoneCallWriteSerializer(MetadataWriteSerializer):
     remote_request_params = RemoteRequestParamsField(required=False)
     call_flow_logic = CallFlowLogicField(required=False)
+
+
+class RemotePhoneCallEventReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RemotePhoneCallEvent
+        fields = [
+            "id",
+            "phone_call_id",
+            "details",
+            "metadata",
+            "remote_call_id",
+            "remote_direction",
+            "call_flow_logic",
+            "created_at",
+            "updated_at",
+            "call_duration",
+        ]
+
+
+class RecordingReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recording
+        fields = [
+            "id",
+            "phone_call_id",
+            "account_id",
+            "contact_id",
+            "external_recording_id",
+            "external_recording_url",
+            "duration",
+            "created_at",
+            "updated_at",
+        ]

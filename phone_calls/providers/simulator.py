@@ -3,7 +3,8 @@
 The outcome is drawn from the account's `simulator_outcomes` mix (Twilio CallStatus -> weight, default
 DEFAULT_OUTCOMES) after `simulator_delay_seconds` (default 3); completed calls last `simulator_call_duration`
 seconds (default 20). The outcome travels the same path as a real status callback (phone_calls.remote_events), so a
-whole callout can be rehearsed without a telephone company.
+whole callout can be rehearsed without a telephone company: `phone_call_simulate_outcome` in simulator_outcomes.py
+(beside this module) applies it, run by the `simulate_call_outcome` task that `call_accepted` schedules.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 
+from ..statuses import REMOTE_STATUS_TO_STATUS
 from .base import CreateOutcome, CreateResult, FetchResult, Provider, ProviderError
 
 DEFAULT_OUTCOMES = {"completed": 0.7, "busy": 0.1, "no-answer": 0.1, "failed": 0.1}
@@ -53,6 +55,7 @@ class SimulatorProvider(Provider):
     """Accepts every call; `call_accepted` schedules its simulated outcome."""
 
     name = "simulator"
+    status_table = REMOTE_STATUS_TO_STATUS  # it draws Twilio CallStatus values (DEFAULT_OUTCOMES)
 
     def __init__(self, account):
         self.account = account

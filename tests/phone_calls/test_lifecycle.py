@@ -4,8 +4,10 @@ import pytest
 from django.utils import timezone
 
 from callouts.models import Callout, CalloutParticipation
-from phone_calls.lifecycle import phone_call_create_for_participation, phone_call_record_remote_status
-from phone_calls.models import PhoneCall, status_for_remote_status
+from phone_calls.lifecycle import phone_call_record_remote_status
+from phone_calls.models import PhoneCall
+from phone_calls.services import phone_call_create_for_participation
+from phone_calls.statuses import status_for_remote_status
 from tests.factories import AccountFactory, ContactFactory
 
 

@@ -2,9 +2,9 @@ import pytest
 
 from callouts.models import Callout, CalloutParticipation
 from contacts.models import Contact
-from phone_calls.lifecycle import phone_call_create_for_participation
 from phone_calls.models import PhoneCall, RemotePhoneCallEvent
 from phone_calls.remote_events import RemoteEventInvalid, remote_phone_call_event_handle
+from phone_calls.services import phone_call_create_for_participation
 from tests.factories import AccountFactory, ContactFactory
 
 URL = "http://testserver/twilio_webhooks/phone_call_events"

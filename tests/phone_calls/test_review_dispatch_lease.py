@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from phone_calls import services
+from phone_calls import dispatch, leases
 from phone_calls.models import SchedulerLease
 from tests.factories import AccountFactory
 
@@ -14,8 +14,8 @@ def test_dispatch_makes_a_single_pass_and_keeps_the_lease_when_a_sibling_process
     account = AccountFactory()
     lease = f"dispatch:{account.pk}"
     # a sibling worker child (same hostname and inherited WORKER_ID) is looping for this account
-    assert services.lease_acquire(name=lease, seconds=60, owner=services.WORKER_ID)
-    services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+    assert leases.lease_acquire(name=lease, seconds=60, owner=leases.WORKER_ID)
+    dispatch.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
     held = SchedulerLease.objects.get(name=lease)
-    assert held.owner == services.WORKER_ID
+    assert held.owner == leases.WORKER_ID
     assert held.expires_at > timezone.now()

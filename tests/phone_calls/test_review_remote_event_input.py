@@ -3,9 +3,10 @@
 import pytest
 
 from callouts.models import Callout, CalloutParticipation
-from phone_calls.lifecycle import MAX_DURATION_SECONDS, phone_call_create_for_participation, seconds
+from phone_calls.lifecycle import MAX_DURATION_SECONDS, seconds
 from phone_calls.models import PhoneCall
 from phone_calls.remote_events import remote_phone_call_event_handle
+from phone_calls.services import phone_call_create_for_participation
 from tests.factories import AccountFactory, ContactFactory
 
 URL = "http://testserver/twilio_webhooks/phone_call_events"

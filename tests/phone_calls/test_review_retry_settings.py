@@ -3,8 +3,9 @@
 import pytest
 
 from callouts.models import Callout, CalloutParticipation
-from phone_calls.lifecycle import phone_call_create_for_participation, phone_call_record_remote_status
+from phone_calls.lifecycle import phone_call_record_remote_status
 from phone_calls.models import PhoneCall
+from phone_calls.services import phone_call_create_for_participation
 from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_no_retry_when_max_phone_calls_is_zero():
 
 def test_status_is_recorded_without_retry_when_a_live_call_is_inserted_concurrently(monkeypatch):
     # the live-call check passed, then another transaction (API create, PhoneCallCreate batch) inserted a live call
-    monkeypatch.setattr("phone_calls.lifecycle.ACTIVE_STATUSES", ())
+    monkeypatch.setattr("phone_calls.retries.ACTIVE_STATUSES", ())
     account = AccountFactory(settings={"from_phone_number": "1234"})
     contact = ContactFactory(account=account)
     callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")

@@ -6,8 +6,8 @@ from django.conf import settings
 from twilio.request_validator import RequestValidator
 
 from callouts.models import Callout, CalloutParticipation
-from phone_calls.lifecycle import phone_call_create_for_participation
 from phone_calls.models import PhoneCall
+from phone_calls.services import phone_call_create_for_participation
 from tests.factories import AccountFactory, ContactFactory
 
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"

@@ -1,0 +1,92 @@
+"""Shared plumbing of the task commands (usage-and-tasks.md's rake tasks): account and callout resolution,
+options that fall back to the documented environment variables, and inline task execution."""
+
+import json
+import os
+from contextlib import contextmanager
+
+from django.core.management.base import CommandError
+
+from accounts.models import Account
+from callouts.models import Callout
+
+
+def env(name: str, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_json(name: str, default=None):
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise CommandError(f"{name} is not valid JSON: {error}") from None
+
+
+def env_int(name: str, default=None):
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise CommandError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def add_account_argument(parser) -> None:
+    parser.add_argument(
+        "--account-id",
+        type=int,
+        default=env_int("SCFM_ACCOUNT_ID"),
+        help="account to act on (env SCFM_ACCOUNT_ID; default: the only account)",
+    )
+
+
+def resolve_account(account_id: int | None) -> Account:
+    if account_id is not None:
+        account = Account.objects.filter(pk=account_id).first()
+        if account is None:
+            raise CommandError(f"account {account_id} does not exist")
+        return account
+    accounts = list(Account.objects.order_by("pk")[:2])
+    if len(accounts) != 1:
+        raise CommandError("there is not exactly one account: pass --account-id (or set SCFM_ACCOUNT_ID)")
+    return accounts[0]
+
+
+def add_callout_argument(parser) -> None:
+    parser.add_argument(
+        "--callout-id",
+        type=int,
+        default=env_int("CALLOUTS_TASK_CALLOUT_ID"),
+        help="callout to act on (env CALLOUTS_TASK_CALLOUT_ID; default: the account's only callout)",
+    )
+
+
+def resolve_callout(account: Account, callout_id: int | None) -> Callout:
+    callouts = Callout.objects.filter(account=account)
+    if callout_id is not None:
+        callout = callouts.filter(pk=callout_id).first()
+        if callout is None:
+            raise CommandError(f"callout {callout_id} does not exist in account {account.pk}")
+        return callout
+    found = list(callouts.order_by("pk")[:2])
+    if len(found) != 1:
+        raise CommandError("there is not exactly one callout: pass --callout-id (or set CALLOUTS_TASK_CALLOUT_ID)")
+    return found[0]
+
+
+@contextmanager
+def tasks_inline():
+    """Run the Celery tasks a command triggers in-process, as the original rake tasks did."""
+    from scfm.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
