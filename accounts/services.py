@@ -114,7 +114,12 @@ def access_token_create(
     metadata: dict | None = None,
     metadata_merge_mode: str | None = None,
 ) -> AccessToken:
-    """Create a token; a caller can only grant permissions it holds itself (super admins grant anything)."""
+    """Create a token for `account` holding `permissions` (a list of `Permission` values).
+
+    Raises DomainError (422 `{"errors": {"permissions": [...]}}`) when the caller's token does not hold every one of
+    `permissions` itself: no token grants what it lacks, a super admin's included (a super admin may create tokens for
+    other accounts, but only with permissions its own token holds).
+    """
     permissions = sorted(set(permissions or []))
     _check_grantable(principal, permissions)
     return AccessToken.objects.create(
@@ -123,8 +128,7 @@ def access_token_create(
 
 
 def _check_grantable(principal, permissions: list[str]) -> None:
-    if principal.is_super_admin:
-        return
+    """Refuse permissions the caller's token does not hold (no exception for super admins: they hold what they hold)."""
     missing = sorted(set(permissions) - set(principal.permissions))
     if missing:
         raise DomainError({"permissions": [f"cannot grant permissions the caller does not hold: {', '.join(missing)}"]})
@@ -138,6 +142,11 @@ def access_token_update(
     metadata: dict | None = None,
     metadata_merge_mode: str | None = None,
 ) -> AccessToken:
+    """Update a token's metadata and, when given, replace its permissions.
+
+    Raises DomainError (422) when the new permissions include one the caller's token does not hold, as in
+    `access_token_create`; the token is left unchanged.
+    """
     if permissions is not None:
         permissions = sorted(set(permissions))
         _check_grantable(principal, permissions)
