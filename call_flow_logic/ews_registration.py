@@ -21,6 +21,8 @@ Latin-script name). The commune is merged into the contact's metadata: `commune_
 `latest_address_km` (the same in Khmer).
 """
 
+import re
+
 from django.conf import settings
 
 from contacts.models import Contact
@@ -77,7 +79,7 @@ def menu_digits(size: int) -> int:
 def _choice(options: tuple, digits: str):
     """The entry a caller's keys pick (`3`, `03` and `3#` all pick the third), or None for anything else."""
     digits = digits.rstrip("#")
-    if not digits.isdigit() or not 1 <= int(digits) <= len(options):
+    if not re.fullmatch(r"[0-9]{1,3}", digits) or not 1 <= int(digits) <= len(options):
         return None
     return options[int(digits) - 1]
 

@@ -242,6 +242,9 @@ def test_a_two_key_menu_takes_one_key_a_padded_key_or_a_key_and_hash(caller, key
         ("commune", ["1", "24", "01"], "19"),  # Kandal Stueng has 18
         ("commune", ["1", "24", "01"], "0"),
         ("commune", ["1", "24", "01"], "1*"),
+        ("commune", ["1", "24", "01"], "\u0661"),  # an Arabic-Indic 1: a digit to Python, not a key
+        ("commune", ["1", "24", "01"], "\u00b3"),  # a superscript 3
+        ("commune", ["1", "24", "01"], "0" * 4999 + "1"),
         ("commune", ["1", "04", "9"], "4"),  # Kampot's 9th district Bokor has 3 communes: a one-key menu
     ],
 )
