@@ -5,7 +5,8 @@ from django.utils import timezone
 from scfm.errors import DomainError, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
-from .models import DEFAULT_ACCOUNT_SETTINGS, AccessToken, Account, Permission, User
+from .models import AccessToken, Account, Permission, User
+from .settings import initial_settings, validate_settings
 
 ACCOUNT_FIELDS = (
     "twilio_account_sid",
@@ -38,9 +39,13 @@ def _save_account(account: Account) -> Account:
 def account_create(
     *, settings: dict | None = None, metadata: dict | None = None, metadata_merge_mode: str | None = None, **fields
 ) -> Account:
-    """Create an account; settings start from the documented defaults."""
+    """Create an account; settings start from the documented defaults (accounts/settings.py).
+
+    Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken."""
+    settings = {**initial_settings(), **(settings or {})}
+    validate_settings(settings)
     account = Account(
-        settings={**DEFAULT_ACCOUNT_SETTINGS, **(settings or {})},
+        settings=settings,
         metadata=merge_metadata({}, metadata),
         **{key: value for key, value in fields.items() if key in ACCOUNT_FIELDS},
     )
@@ -55,12 +60,16 @@ def account_update(
     metadata_merge_mode: str | None = None,
     **fields,
 ) -> Account:
-    """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out)."""
+    """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out).
+
+    Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken."""
     for key, value in fields.items():
         if key in ACCOUNT_FIELDS:
             setattr(account, key, value)
     if settings is not None:
-        account.settings = {**DEFAULT_ACCOUNT_SETTINGS, **settings}
+        settings = {**initial_settings(), **settings}
+        validate_settings(settings)
+        account.settings = settings
     account.metadata = merge_metadata(account.metadata, metadata, metadata_merge_mode)
     return _save_account(account)
 
