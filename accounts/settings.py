@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from scfm.errors import DomainError
 
@@ -39,7 +39,7 @@ class Number:
     sets a queue limit of 10**9). `falsy_is_default`: a stored 0 / false reads as the default.
     """
 
-    kind: type
+    kind: type[int] | type[float]
     unit: str
     low: int
     high: int
@@ -106,7 +106,7 @@ class AccountSettings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             if "number" in f.metadata:
-                values[f.name] = _read_number(raw.get(f.name), f.default, f.metadata["number"])
+                values[f.name] = _read_number(raw.get(f.name), cast(float, f.default), f.metadata["number"])
         phone_number = raw.get("from_phone_number")
         if phone_number not in (None, ""):
             values["from_phone_number"] = str(phone_number)
@@ -122,7 +122,7 @@ class AccountSettings:
     def free_form_hash(self, key: str | None) -> dict:
         """A copy of the free-form setting `key` when it is a hash, else {} (e.g. a batch operation's defaults;
         a None key is {})."""
-        value = self.free_form.get(key)
+        value = self.free_form.get(key) if key is not None else None
         return copy.deepcopy(value) if isinstance(value, dict) else {}
 
 
