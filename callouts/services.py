@@ -2,12 +2,12 @@
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from accounts.models import Account
 from contacts.models import Contact
-from contacts.phone_numbers import normalize_msisdn
-from scfm.errors import DomainError, dependents_exist, ensure_no_dependents
+from contacts.phone_numbers import valid_msisdn
+from scfm.errors import DomainError, dependents_exist, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
 from .models import Callout, CalloutParticipation
@@ -111,13 +111,6 @@ def _duplicate_error(participation: CalloutParticipation) -> DomainError:
     return DomainError({"contact_id" if same_contact.exists() else "msisdn": ["has already been taken"]})
 
 
-def _normalized_msisdn(value) -> str:
-    normalized = normalize_msisdn(value)
-    if normalized is None:
-        raise DomainError({"msisdn": ["is invalid"]})
-    return normalized
-
-
 def callout_participation_create(
     *,
     callout: Callout,
@@ -136,15 +129,12 @@ def callout_participation_create(
     participation = CalloutParticipation(
         callout=callout,
         contact=contact,
-        msisdn=_normalized_msisdn(msisdn) if msisdn else contact.msisdn,
+        msisdn=valid_msisdn(msisdn) if msisdn else contact.msisdn,
         call_flow_logic=call_flow_logic or callout.call_flow_logic,
         metadata=merge_metadata({}, metadata),
     )
-    try:
-        with transaction.atomic():
-            participation.save()
-    except IntegrityError:
-        raise _duplicate_error(participation) from None
+    with duplicate_row(lambda: _duplicate_error(participation)):
+        participation.save()
     return participation
 
 
@@ -158,15 +148,12 @@ def callout_participation_update(
 ) -> CalloutParticipation:
     """Change the number, call flow or metadata of a participation (its contact never changes)."""
     if msisdn:
-        participation.msisdn = _normalized_msisdn(msisdn)
+        participation.msisdn = valid_msisdn(msisdn)
     if call_flow_logic:
         participation.call_flow_logic = call_flow_logic
     participation.metadata = merge_metadata(participation.metadata, metadata, metadata_merge_mode)
-    try:
-        with transaction.atomic():
-            participation.save(update_fields=["msisdn", "call_flow_logic", "metadata", "updated_at"])
-    except IntegrityError:
-        raise _duplicate_error(participation) from None
+    with duplicate_row(lambda: _duplicate_error(participation)):
+        participation.save(update_fields=["msisdn", "call_flow_logic", "metadata", "updated_at"])
     return participation
 
 
