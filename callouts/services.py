@@ -157,6 +157,12 @@ def callout_participation_update(
     return participation
 
 
+def callout_participations_set_metadata(*, callout_population, metadata: dict) -> int:
+    """Replace the metadata of every participation a callout population (a BatchOperation) added; returns how many
+    participations changed (callouts_populate's --metadata)."""
+    return CalloutParticipation.objects.filter(callout_population=callout_population).update(metadata=metadata)
+
+
 @transaction.atomic
 def callout_participation_delete(*, participation: CalloutParticipation) -> None:
     """Remove a contact from a callout.
