@@ -33,8 +33,10 @@ def account_sole() -> Account | None:
 
 
 def access_token_list(*, account: Account) -> QuerySet[AccessToken]:
+    """The account's access tokens."""
     return AccessToken.objects.filter(account=account)
 
 
 def user_list(*, account: Account) -> QuerySet[User]:
+    """The account's users."""
     return User.objects.filter(account=account)

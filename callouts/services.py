@@ -5,8 +5,8 @@ import logging
 from django.db import transaction
 
 from accounts.models import Account
-from contacts.models import Contact
 from contacts.phone_numbers import valid_msisdn
+from contacts.selectors import contact_get
 from scfm.errors import DomainError, dependents_exist, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
@@ -122,7 +122,7 @@ def callout_participation_create(
 ) -> CalloutParticipation:
     """Add a contact of the callout's account to the callout. msisdn defaults to the contact's and call_flow_logic
     to the callout's; the same contact or number twice in a callout is a 422, also when two requests race."""
-    contact = Contact.objects.filter(account_id=callout.account_id, pk=contact_id).first() if contact_id else None
+    contact = contact_get(account_id=callout.account_id, contact_id=contact_id) if contact_id else None
     if contact is None:
         errors = {} if msisdn else {"msisdn": ["can't be blank"]}
         raise DomainError({**errors, "contact": ["must exist"]})

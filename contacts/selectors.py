@@ -12,6 +12,11 @@ def contact_list(*, account: Account) -> QuerySet[Contact]:
     return Contact.objects.filter(account=account)
 
 
+def contact_get(*, account_id: int, contact_id) -> Contact | None:
+    """The account's contact with this id, or None (also when it belongs to another account)."""
+    return Contact.objects.filter(account_id=account_id, pk=contact_id).first()
+
+
 def contact_import_list(*, account: Account) -> QuerySet[ContactImport]:
     """The account's contact imports."""
     return ContactImport.objects.filter(account=account)

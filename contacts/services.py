@@ -25,6 +25,7 @@ def contact_create(
 def contact_update(
     *, contact: Contact, msisdn: str | None = None, metadata: dict | None = None, metadata_merge_mode: str | None = None
 ) -> Contact:
+    """Change a contact's number and/or metadata; an invalid number or one the account already has is a 422."""
     if msisdn is not None:
         contact.msisdn = valid_msisdn(msisdn)
     contact.metadata = merge_metadata(contact.metadata, metadata, metadata_merge_mode)

@@ -17,6 +17,7 @@ class DomainError(Exception):
 
 
 def dependents_exist(humanized: str) -> DomainError:
+    """The 422 of a delete refused because `humanized` (e.g. "phone calls") still point at the record."""
     return DomainError({"base": [f"Cannot delete record because dependent {humanized} exist"]})
 
 

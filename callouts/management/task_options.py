@@ -45,6 +45,7 @@ def env_int(name: str, default=None):
 
 
 def add_account_argument(parser) -> None:
+    """`--account-id N` (default: env SCFM_ACCOUNT_ID), for resolve_account."""
     parser.add_argument(
         "--account-id",
         type=int,
@@ -67,6 +68,7 @@ def resolve_account(account_id: int | None) -> Account:
 
 
 def add_callout_argument(parser) -> None:
+    """`--callout-id N` (default: env CALLOUTS_TASK_CALLOUT_ID), for resolve_callout."""
     parser.add_argument(
         "--callout-id",
         type=int,
