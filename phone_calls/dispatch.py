@@ -22,31 +22,25 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.settings import AccountSettings
 
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall
 from .selectors import due_phone_calls
 from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
 
-DEFAULT_MAX_CALLS_PER_SECOND = 10.0
 CLAIM_BATCH_SIZE = 500
 CAPACITY_POLL_SECONDS = 0.25
 
 
 def max_calls_per_second(account: Account) -> float:
     """The account's pacing (settings.max_calls_per_second, default 10); 0 turns pacing off."""
-    try:
-        return max(float(account.setting("max_calls_per_second", DEFAULT_MAX_CALLS_PER_SECOND)), 0.0)
-    except (TypeError, ValueError):
-        return DEFAULT_MAX_CALLS_PER_SECOND
+    return AccountSettings.from_account(account).max_calls_per_second
 
 
 def queue_limit(account: Account) -> int:
     """The account's in-flight cap (settings.phone_call_queue_limit, default 200)."""
-    try:
-        return max(int(account.setting("phone_call_queue_limit")), 0)
-    except (TypeError, ValueError):
-        return 200
+    return AccountSettings.from_account(account).phone_call_queue_limit
 
 
 @dataclass(frozen=True)
