@@ -23,8 +23,9 @@ from callouts.models import CalloutParticipation
 from scfm.db import fetch_one_prepared, is_postgresql
 
 from .lifecycle import seconds
-from .models import TERMINAL_STATUSES, PhoneCall, PhoneCallStatus, RemotePhoneCallEvent, status_for_remote_status
+from .models import PhoneCall, RemotePhoneCallEvent
 from .selectors import CallState
+from .statuses import TERMINAL_STATUSES, PhoneCallStatus, status_for_remote_status
 
 ATTEMPTS = 3  # writes missed to concurrent changes before the callback takes the locked path
 
