@@ -3,10 +3,10 @@ and recordings."""
 
 import django_filters
 
-from scfm.api.filters import (
+from contacts.filters import MsisdnFilter
+from scfm.query.filters import (
     CsvFilter,
     JSONFilter,
-    MsisdnFilter,
     ResourceFilterSet,
     TimestampedFilterSet,
     comparison_filters,
