@@ -83,6 +83,9 @@ class BatchOperationFactory(factory.django.DjangoModelFactory):
     parameters = factory.LazyFunction(dict)
     metadata = factory.LazyFunction(dict)
 
+    class Params:
+        queued = factory.Trait(status="queued")  # queued by its user: the next run picks it up
+
 
 class PhoneCallFactory(factory.django.DjangoModelFactory):
     class Meta:

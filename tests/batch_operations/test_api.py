@@ -200,8 +200,7 @@ def test_update_with_a_bad_contact_filter_is_unprocessable(client_for, account):
 
 
 def test_update_of_parameters_while_queued_is_unprocessable(client_for, account):
-    operation = BatchOperationFactory(callout=CalloutFactory(account=account))
-    BatchOperation.objects.filter(pk=operation.pk).update(status="queued")
+    operation = BatchOperationFactory(callout=CalloutFactory(account=account), queued=True)
     response = client_for.patch(f"/api/batch_operations/{operation.pk}", {"parameters": {}}, format="json")
     assert response.status_code == 422
     assert "parameters" in response.json()["errors"]

@@ -149,8 +149,7 @@ def test_delete_is_refused_while_batch_operations_exist(client_for, account):
 
 
 def test_legacy_status_filter_and_q_filters(client_for, account):
-    running = CalloutFactory(account=account)
-    Callout.objects.filter(pk=running.pk).update(status="running")
+    running = CalloutFactory(account=account, running=True)
     initialized = CalloutFactory(account=account, call_flow_logic="CallFlowLogic::PlayMessage")
 
     def ids(query):
@@ -272,8 +271,7 @@ def test_start_kicks_the_dispatcher_after_commit(client_for, account, monkeypatc
 
 def test_statistics_count_participations_and_calls(client_for, account, django_assert_max_num_queries):
     callout = CalloutFactory(account=account)
-    answered = CalloutParticipationFactory(callout=callout, answered=True, phone_calls_count=1)
-    PhoneCallFactory(callout_participation=answered, status="completed")
+    CalloutParticipationFactory(callout=callout, answered_call=True)
     given_up = CalloutParticipationFactory(callout=callout, phone_calls_count=3)
     for status in ("failed", "busy", "not_answered"):
         PhoneCallFactory(callout_participation=given_up, status=status)
@@ -524,15 +522,13 @@ def test_nested_participation_list_of_another_accounts_parent_is_not_found(clien
 
 
 def test_participation_filters(client_for, account):
-    callout = CalloutFactory(account=account)
-    Callout.objects.filter(pk=callout.pk).update(status="running")
+    callout = CalloutFactory(account=account, running=True)
     other_callout = CalloutFactory(account=account, call_flow_logic="CallFlowLogic::PlayMessage")
     fresh = CalloutParticipationFactory(callout=callout)
     failed = CalloutParticipationFactory(callout=callout)
     PhoneCallFactory(callout_participation=failed, status="completed")
     PhoneCallFactory(callout_participation=failed, status="failed")
-    answered = CalloutParticipationFactory(callout=other_callout, answered=True, msisdn="+252662345678")
-    PhoneCallFactory(callout_participation=answered, status="completed")
+    answered = CalloutParticipationFactory(callout=other_callout, answered_call=True, msisdn="+252662345678")
 
     def ids(query):
         response = client_for.get("/api/callout_participations?" + query)
