@@ -1,3 +1,10 @@
+"""factory_boy factories for every model, with traits for the states tests start from.
+
+Traits (`PhoneCallFactory(dialled=True)`): a `running` callout, a `queued` batch operation, a `dialled` or
+`completed` phone call, a participation with an `answered_call`. A call's traits also set up the participation the
+factory builds for it (its call count, `answered`); a participation passed in explicitly is left as it is.
+"""
+
 import factory
 from django.utils import timezone
 
@@ -107,6 +114,7 @@ class PhoneCallFactory(factory.django.DjangoModelFactory):
             remote_direction="outbound-api",
             dispatched_at=factory.LazyFunction(timezone.now),
             remotely_queued_at=factory.LazyFunction(timezone.now),
+            callout_participation__phone_calls_count=1,
         )
         # dialled, then answered and hung up: the provider reported `completed` with a duration
         completed = factory.Trait(
@@ -115,5 +123,4 @@ class PhoneCallFactory(factory.django.DjangoModelFactory):
             remote_status="completed",
             duration=42,
             callout_participation__answered=True,
-            callout_participation__phone_calls_count=1,
         )
