@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from accounts.models import Permission
 from callouts.models import Callout, CalloutParticipation
 from phone_calls.models import PhoneCall
-from tests.api_cases import ResourceAPICases
+from tests.api_cases import ResourceAPICases, listed_ids
 from tests.factories import (
     BatchOperationFactory,
     CalloutFactory,
@@ -153,9 +153,7 @@ def test_legacy_status_filter_and_q_filters(client_for, account):
     initialized = CalloutFactory(account=account, call_flow_logic="CallFlowLogic::PlayMessage")
 
     def ids(query):
-        response = client_for.get("/api/callouts?" + query)
-        assert response.status_code == 200, response.json()
-        return sorted(item["id"] for item in response.json())
+        return sorted(listed_ids(client_for.get("/api/callouts?" + query)))
 
     assert ids("status=initialized") == [initialized.pk]
     assert ids("q[status]=running,paused") == [running.pk]
@@ -531,9 +529,7 @@ def test_participation_filters(client_for, account):
     answered = CalloutParticipationFactory(callout=other_callout, answered_call=True, msisdn="+252662345678")
 
     def ids(query):
-        response = client_for.get("/api/callout_participations?" + query)
-        assert response.status_code == 200, response.json()
-        return sorted(item["id"] for item in response.json())
+        return sorted(listed_ids(client_for.get("/api/callout_participations?" + query)))
 
     assert ids(f"q[callout_id]={callout.pk}") == sorted([fresh.pk, failed.pk])
     assert ids(f"q[contact_id]={fresh.contact_id},{answered.contact_id}") == sorted([fresh.pk, answered.pk])
