@@ -13,8 +13,6 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-socket reads --allow-hosts
 def pytest_configure(config):
-    config.addinivalue_line("markers", "postgresql: needs PostgreSQL (row locks, concurrency)")
-    config.addinivalue_line("markers", "redis: needs a Redis broker")
     if not config.option.allow_hosts and not config.option.force_enable_socket:
         config.option.allow_hosts = ",".join(network_guard_allowed_hosts())
         config.option.allow_unix_socket = True
