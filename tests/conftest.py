@@ -95,8 +95,15 @@ def anonymous():
 
 
 @pytest.fixture
-def super_admin_client(make_client):
-    return make_client(AccountFactory(permissions=["super_admin"]))
+def admin_account(db):
+    """A super admin account: it sees and manages every account."""
+    return AccountFactory(permissions=["super_admin"])
+
+
+@pytest.fixture
+def admin(make_client, admin_account):
+    """An API client of `admin_account`, holding every permission."""
+    return make_client(admin_account)
 
 
 @pytest.fixture(autouse=True)

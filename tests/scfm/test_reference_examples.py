@@ -57,11 +57,6 @@ def curl(account):
 
 
 @pytest.fixture
-def admin_account(db):
-    return AccountFactory(permissions=["super_admin"])
-
-
-@pytest.fixture
 def admin_curl(admin_account):
     return Curl(AccessTokenFactory(account=admin_account).token)
 

@@ -50,7 +50,7 @@ def test_the_sweep_finds_routes_with_ids_each_answering_some_method():
 
 
 @pytest.mark.parametrize(("path", "methods"), ROUTES_WITH_ID, ids=[path for path, _ in ROUTES_WITH_ID])
-def test_unknown_ids_are_not_found(super_admin_client, path, methods):
+def test_unknown_ids_are_not_found(admin, path, methods):
     for method in methods:
-        response = getattr(super_admin_client, method)(f"/{path}", {}, format="json")
+        response = getattr(admin, method)(f"/{path}", {}, format="json")
         assert response.status_code == 404, (method, path, response.status_code, response.content[:200])
