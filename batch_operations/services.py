@@ -1,4 +1,10 @@
-"""Writes of batch operations: create, update, delete, queue/requeue, and the run a worker performs."""
+"""Writes of batch operations: create, update, delete, queue/requeue, and the run a worker performs.
+
+What a run does depends on the type; each type's handler, SQL included, is in its own module, mapped from the type by
+registry.py:
+- callout_population.py: BatchOperation::CalloutPopulation (the population SQL: contacts -> participations + calls);
+- phone_call_operations.py: BatchOperation::PhoneCallCreate, PhoneCallQueue, PhoneCallQueueRemoteFetch.
+"""
 
 import logging
 
