@@ -106,6 +106,12 @@ def admin(make_client, admin_account):
     return make_client(admin_account)
 
 
+@pytest.fixture
+def super_admin_client(admin):
+    """The same client as `admin` (the name older tests use)."""
+    return admin
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_inline():
     """Tasks enqueued in tests run inline (real code, no broker) unless a test starts real workers.
