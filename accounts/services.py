@@ -1,8 +1,8 @@
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from scfm.errors import DomainError, ensure_no_dependents
+from scfm.errors import DomainError, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
 from .models import DEFAULT_ACCOUNT_SETTINGS, AccessToken, Account, Permission, User
@@ -27,11 +27,8 @@ def _save_account(account: Account) -> Account:
             clash = Account.objects.exclude(pk=account.pk).filter(**{f"{column}__iexact": value.strip()})
             if clash.exists():
                 raise DomainError({column: ["has already been taken"]})
-    try:
-        with transaction.atomic():
-            account.save()
-    except IntegrityError:
-        raise DomainError({"base": ["an account with this SID already exists"]}) from None
+    with duplicate_row(DomainError({"base": ["an account with this SID already exists"]})):
+        account.save()
     return account
 
 
@@ -165,17 +162,14 @@ def user_create(
 ) -> User:
     if User.objects.filter(email__iexact=email).exists():
         raise DomainError({"email": ["has already been taken"]})
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(
-                email=email,
-                password=password,
-                account=account,
-                metadata=merge_metadata({}, metadata),
-                locale=locale or "en",
-            )
-    except IntegrityError:
-        raise DomainError({"email": ["has already been taken"]}) from None
+    with duplicate_row(DomainError({"email": ["has already been taken"]})):
+        return User.objects.create_user(
+            email=email,
+            password=password,
+            account=account,
+            metadata=merge_metadata({}, metadata),
+            locale=locale or "en",
+        )
 
 
 def user_update(

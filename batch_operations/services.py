@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from callouts.models import Callout
+from callouts.selectors import callout_list
 from scfm.errors import DomainError, ensure_no_dependents
 from scfm.metadata import deep_merge, merge_metadata
 
@@ -24,7 +25,7 @@ BUSY = (BatchOperation.Status.QUEUED, BatchOperation.Status.RUNNING)
 def _callout_of(account: Account, callout_id) -> Callout | None:
     if callout_id in (None, ""):
         return None
-    callout = Callout.objects.filter(account=account, pk=callout_id).first()
+    callout = callout_list(account=account).filter(pk=callout_id).first()
     if callout is None:
         raise DomainError({"callout": ["must exist"]})
     return callout
