@@ -36,8 +36,10 @@ lint: install
 mypy: install
 	$(BIN)/mypy
 
-# uv is needed only here, to re-lock; installing needs nothing but pip.
-lock: install
+# uv is needed only here, to re-lock; installing needs nothing but pip. (No `install` first: the old pins may clash
+# with a changed pyproject.toml.)
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet $(LOCK_ARGS) -o $(LOCK)
 
