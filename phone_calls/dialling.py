@@ -77,7 +77,7 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
         except ValueError as error:
             provider, result = None, CreateResult(CreateOutcome.REJECTED, error_message=str(error))
         else:
-            result = provider.create_call(call, call_request_params(call))
+            result = provider.create_call(call, call_request_params(call))  # type: ignore[union-attr]
         return _record_create_result(call.pk, result, provider)
 
 

@@ -36,7 +36,7 @@ def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
     """
     account = phone_call.account
     statuses, backoff, maximum = retry_settings(account)
-    if phone_call.status not in statuses:
+    if phone_call.status not in statuses or phone_call.callout_participation_id is None:
         return None
     participation = (
         CalloutParticipation.objects.select_for_update().filter(pk=phone_call.callout_participation_id).first()

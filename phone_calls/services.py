@@ -17,6 +17,8 @@ The rest of the dialling engine lives in one module per stage, each named after 
 - tasks.py — the Celery wrappers of all of the above; scheduler_tick is the periodic job.
 """
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -58,7 +60,10 @@ def phone_call_create(
     call_flow_logic: str | None = None,
 ) -> PhoneCall:
     """A new `created` call for a participation; 422 while the participation has a live call."""
-    fields = {"remote_request_params": remote_request_params or {}, "metadata": merge_metadata({}, metadata)}
+    fields: dict[str, Any] = {
+        "remote_request_params": remote_request_params or {},
+        "metadata": merge_metadata({}, metadata),
+    }
     if call_flow_logic:
         fields["call_flow_logic"] = call_flow_logic
     try:

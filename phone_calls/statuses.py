@@ -45,7 +45,7 @@ TERMINAL_STATUSES = (
     PhoneCallStatus.ERRORED,
 )
 # progress order: a remote status may only move a call forward
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     PhoneCallStatus.CREATED: 0,
     PhoneCallStatus.QUEUED: 1,
     PhoneCallStatus.REMOTELY_QUEUED: 2,
