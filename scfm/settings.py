@@ -109,18 +109,21 @@ SPECTACULAR_SETTINGS = {
 HTTP_BASIC_AUTH_USER = os.environ.get("HTTP_BASIC_AUTH_USER") or None
 HTTP_BASIC_AUTH_PASSWORD = os.environ.get("HTTP_BASIC_AUTH_PASSWORD") or None
 
-# Celery: Redis in production; a file-system broker that needs no server by default.
+# Celery: Redis in production; by default (laptop mode) an embedded file-system broker that needs no server:
+# scfm/broker.py explains the choice and what it adds to kombu's transport (bench/results/laptop.md measures it).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
+    for sub in ("queue", "processed", "control", "tmp", "unacked", "corrupt"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "scfm.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": 0.05,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
