@@ -211,4 +211,3 @@ def queue_depth(broker_dir: Path) -> dict[str, int]:
         "unacked": sum(1 for _ in unacked.glob("*/*.msg")) if unacked.exists() else 0,
         "corrupt": sum(1 for _ in (broker_dir / "corrupt").glob("*")) if (broker_dir / "corrupt").exists() else 0,
     }
-

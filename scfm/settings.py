@@ -144,6 +144,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SCFM_SCHEDULER_INTERVAL = float(os.environ.get("SCFM_SCHEDULER_INTERVAL", 10))
 SCFM_POPULATION_CHUNK_SIZE = env_int("SCFM_POPULATION_CHUNK_SIZE", 10_000)
+# a queued or running import / batch operation whose row has not moved for this long is re-enqueued (scfm/stalled.py)
+SCFM_STALLED_JOB_SECONDS = env_int("SCFM_STALLED_JOB_SECONDS", 120)
 
 # Telephony defaults (per-account settings override these).
 PLATFORM_PROVIDER = os.environ.get("PLATFORM_PROVIDER", "simulator")
