@@ -82,7 +82,7 @@ class Channel(filesystem.Channel):
     # -- producing --------------------------------------------------------------------------------------------
     def _put(self, queue, payload, **kwargs):
         """Write the message beside the queue, then rename it in: a consumer sees a whole file or none."""
-        filename = f"{int(round(time.monotonic() * 1000)):015d}_{uuid.uuid4()}.{queue}.msg"
+        filename = f"{time.monotonic_ns():020d}_{uuid.uuid4()}.{queue}.msg"  # FIFO by name
         staging = self._folder("tmp") / filename
         try:
             with open(staging, "wb") as file:
