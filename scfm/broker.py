@@ -41,6 +41,9 @@ LISTING_MAX_AGE_SECONDS = 1.0  # list the folder again at least this often, so a
 RELIST_EMPTY_SECONDS = 0.05  # an empty queue lists the folder again at most this often
 
 
+_process_locks: dict = {}  # unacked folder -> its open, flocked .lock file, for this process
+
+
 def _queue_of(filename: str) -> str:
     """`<ms>_<uuid>.<queue>.msg` -> `<queue>` (queue names may hold dots; the prefix never does)."""
     return filename.partition(".")[2].removesuffix(".msg")
@@ -55,8 +58,6 @@ class Channel(filesystem.Channel):
         self._listed_at = 0.0
         self._unacked: dict[str, Path] = {}
         self._no_ack_queues: set[str] = set()
-        self._own_dir: Path | None = None
-        self._own_lock = None
         self._restore_checked_at = 0.0
 
     # -- folders ----------------------------------------------------------------------------------------------
@@ -70,14 +71,18 @@ class Channel(filesystem.Channel):
         return path
 
     def _unacked_dir(self) -> Path:
-        """This process's folder of taken-but-unacknowledged messages, locked for as long as the process lives."""
-        if self._own_dir is None or self._own_dir.name != str(os.getpid()):  # a forked child gets its own
-            own = self._folder("unacked") / str(os.getpid())
+        """This process's folder of taken-but-unacknowledged messages, locked for as long as the process lives (one
+        lock per process, shared by its channels: a second flock of the same file in one process would wait forever).
+        """
+        own = self._folder("unacked") / str(os.getpid())
+        if _process_locks.get(own) is None:  # a forked child gets a folder of its own
             own.mkdir(exist_ok=True)
             lock = open(own / ".lock", "a")  # noqa: SIM115 - held open until the process exits
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            self._own_dir, self._own_lock = own, lock
-        return self._own_dir
+            _process_locks[own] = lock
+            for path in own.glob("*.msg"):  # left by a dead process that had the same pid
+                os.replace(path, Path(self.data_folder_in) / path.name)
+        return own
 
     # -- producing --------------------------------------------------------------------------------------------
     def _put(self, queue, payload, **kwargs):

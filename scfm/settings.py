@@ -129,11 +129,20 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Status polling has a queue of its own: workers consume both queues in turn, so a backlog of fetches (a provider
 # that stopped sending callbacks) never holds up dialling.
-CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("polling", routing_key="polling"))
+# The periodic jobs have a queue of their own too: a scheduler tick expires one interval after it is sent, so behind
+# a backlog of dials in `celery` every tick would be dropped.
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("polling", routing_key="polling"),
+    Queue("scheduler", routing_key="scheduler"),
+)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "phone_calls.tasks.fetch_remote_call": {"queue": "polling"},
     "phone_calls.recording_tasks.*": {"queue": "polling"},
+    "phone_calls.tasks.scheduler_tick": {"queue": "scheduler"},
+    "contacts.tasks.contact_imports_resume_stalled": {"queue": "scheduler"},
+    "batch_operations.tasks.batch_operations_resume_stalled": {"queue": "scheduler"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from accounts.services import super_admin_token_ensure
 
 STOP_GRACE_SECONDS = 6.0  # a warm shutdown gets this long; unfinished tasks are redelivered (scfm/broker.py)
+DRAIN_SECONDS = 10.0  # what a dead child left behind may finish for this long
 MAX_RESTARTS = 5  # a child that exits this often within RESTART_WINDOW_SECONDS stops `serve`
 RESTART_WINDOW_SECONDS = 60.0
 
@@ -91,12 +92,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
         restarts: dict[str, list[float]] = {name: [] for name in processes}
+        draining: list[tuple[subprocess.Popen, float]] = []
         while not stopping:
+            for process, deadline in [entry for entry in draining if entry[1] <= time.monotonic()]:
+                _kill_group(process, signal.SIGKILL)
+                draining.remove((process, deadline))
             for name, process in processes.items():
                 if process.poll() is None or stopping:
                     continue
-                # a worker killed by the OOM killer or by hand comes back; one that keeps dying stops everything
-                _kill_group(process, signal.SIGKILL)  # whatever it left behind (pool children)
+                # a worker killed by the OOM killer or by hand comes back; one that keeps dying stops everything.
+                # What it left behind (pool children finishing their task: their results can no longer be reported,
+                # but a dispatch in progress still enqueues its dials) gets DRAIN_SECONDS, then SIGKILL.
+                draining.append((process, time.monotonic() + DRAIN_SECONDS))
                 recent = [at for at in restarts[name] if time.monotonic() - at < RESTART_WINDOW_SECONDS]
                 if len(recent) >= MAX_RESTARTS:
                     self.stderr.write(f"{name} exited {len(recent) + 1} times in a minute; stopping everything")
@@ -106,7 +113,7 @@ class Command(BaseCommand):
                 restarts[name] = [*recent, time.monotonic()]
                 processes[name] = _start(commands[name])
             time.sleep(0.5)
-        _stop_all(processes.values())
+        _stop_all([*processes.values(), *(process for process, _ in draining)])
         sys.exit(exit_code)
 
 
