@@ -133,3 +133,12 @@ def test_a_real_worker_survives_an_unreadable_message_file(tmp_path, content):
     finally:
         worker.kill()
         worker.wait(timeout=10)
+
+
+def test_two_consumers_in_one_process_share_its_unacked_folder(tmp_path):
+    """A Celery worker opens several channels; the second one must not wait forever for the first one's lock."""
+    publish(tmp_path, {"n": 1}, {"n": 2})
+
+    with connect(tmp_path) as first, connect(tmp_path) as second:
+        assert first.default_channel.basic_get(queue_for(tmp_path).name) is not None
+        assert second.default_channel.basic_get(queue_for(tmp_path).name) is not None

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         token = super_admin_token_ensure()
         python = sys.executable
-        concurrency = os.environ.get("SCFM_WORKER_CONCURRENCY", "2")
+        concurrency = os.environ.get("SCFM_WORKER_CONCURRENCY", "4")
         commands = {
             "web": [
                 python,
