@@ -275,11 +275,26 @@ def main() -> None:
             .filter(n__gt=3)
             .count()
         )
+        stuck = list(
+            PhoneCall.objects.filter(account=account)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .values("id", "status", "dispatched_at", "updated_at")
+        )
+        settled_at = {
+            f"{int(share * 1000) / 10:g}%": next(
+                (sample["t"] for sample in samples if sample["settled"] >= share * args.contacts), None
+            )
+            for share in (0.5, 0.9, 0.99, 0.998, 1.0)
+        }
         results["callout"] = {
             "contacts": args.contacts,
             "all_settled": settled == args.contacts,
             "settled": settled,
             "seconds_to_settle": round(finished, 1),
+            "seconds_until_settled_share": settled_at,
+            "calls_not_settled": [
+                {key: str(value) if key.endswith("_at") else value for key, value in call.items()} for call in stuck
+            ],
             "calls": sum(statuses.values()),
             "statuses": statuses,
             "first_wave_calls_per_second_p5_p95": round(int(len(first_wave) * 0.9) / (high - low).total_seconds(), 1),
@@ -342,6 +357,9 @@ def main() -> None:
         "",
         f"- {callout.get('contacts')} contacts: all settled: **{callout.get('all_settled')}** "
         f"({callout.get('settled')}) in **{callout.get('seconds_to_settle')} s** from `start` (population included)",
+        f"- seconds from `start` until this share of participations had settled: "
+        f"{callout.get('seconds_until_settled_share')}",
+        f"- calls left unsettled at the end: {callout.get('calls_not_settled')}",
         f"- {callout.get('calls')} calls; statuses {callout.get('statuses')}",
         f"- dialling: **{callout.get('first_wave_calls_per_second_p5_p95')} calls/s** over the first attempts (5th "
         f"to 95th percentile of dispatch stamps); dials per busy second median/max "
