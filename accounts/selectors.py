@@ -1,3 +1,5 @@
+"""Reads of accounts, their access tokens and users."""
+
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -19,9 +21,22 @@ def account_list() -> QuerySet[Account]:
     )
 
 
+def account_get(*, account_id) -> Account | None:
+    """The account with this id (an int or its decimal string), or None."""
+    return Account.objects.filter(pk=account_id).first()
+
+
+def account_sole() -> Account | None:
+    """The only account of a single-tenant install; None when there are none or several."""
+    accounts = list(Account.objects.order_by("pk")[:2])
+    return accounts[0] if len(accounts) == 1 else None
+
+
 def access_token_list(*, account: Account) -> QuerySet[AccessToken]:
+    """The account's access tokens."""
     return AccessToken.objects.filter(account=account)
 
 
 def user_list(*, account: Account) -> QuerySet[User]:
+    """The account's users."""
     return User.objects.filter(account=account)

@@ -2,12 +2,12 @@
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from accounts.models import Account
-from contacts.models import Contact
-from contacts.phone_numbers import normalize_msisdn
-from scfm.errors import DomainError, dependents_exist, ensure_no_dependents
+from contacts.phone_numbers import valid_msisdn
+from contacts.selectors import contact_get
+from scfm.errors import DomainError, dependents_exist, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
 from .models import Callout, CalloutParticipation
@@ -111,13 +111,6 @@ def _duplicate_error(participation: CalloutParticipation) -> DomainError:
     return DomainError({"contact_id" if same_contact.exists() else "msisdn": ["has already been taken"]})
 
 
-def _normalized_msisdn(value) -> str:
-    normalized = normalize_msisdn(value)
-    if normalized is None:
-        raise DomainError({"msisdn": ["is invalid"]})
-    return normalized
-
-
 def callout_participation_create(
     *,
     callout: Callout,
@@ -129,22 +122,19 @@ def callout_participation_create(
 ) -> CalloutParticipation:
     """Add a contact of the callout's account to the callout. msisdn defaults to the contact's and call_flow_logic
     to the callout's; the same contact or number twice in a callout is a 422, also when two requests race."""
-    contact = Contact.objects.filter(account_id=callout.account_id, pk=contact_id).first() if contact_id else None
+    contact = contact_get(account_id=callout.account_id, contact_id=contact_id) if contact_id else None
     if contact is None:
         errors = {} if msisdn else {"msisdn": ["can't be blank"]}
         raise DomainError({**errors, "contact": ["must exist"]})
     participation = CalloutParticipation(
         callout=callout,
         contact=contact,
-        msisdn=_normalized_msisdn(msisdn) if msisdn else contact.msisdn,
+        msisdn=valid_msisdn(msisdn) if msisdn else contact.msisdn,
         call_flow_logic=call_flow_logic or callout.call_flow_logic,
         metadata=merge_metadata({}, metadata),
     )
-    try:
-        with transaction.atomic():
-            participation.save()
-    except IntegrityError:
-        raise _duplicate_error(participation) from None
+    with duplicate_row(lambda: _duplicate_error(participation)):
+        participation.save()
     return participation
 
 
@@ -158,16 +148,19 @@ def callout_participation_update(
 ) -> CalloutParticipation:
     """Change the number, call flow or metadata of a participation (its contact never changes)."""
     if msisdn:
-        participation.msisdn = _normalized_msisdn(msisdn)
+        participation.msisdn = valid_msisdn(msisdn)
     if call_flow_logic:
         participation.call_flow_logic = call_flow_logic
     participation.metadata = merge_metadata(participation.metadata, metadata, metadata_merge_mode)
-    try:
-        with transaction.atomic():
-            participation.save(update_fields=["msisdn", "call_flow_logic", "metadata", "updated_at"])
-    except IntegrityError:
-        raise _duplicate_error(participation) from None
+    with duplicate_row(lambda: _duplicate_error(participation)):
+        participation.save(update_fields=["msisdn", "call_flow_logic", "metadata", "updated_at"])
     return participation
+
+
+def callout_participations_set_metadata(*, callout_population, metadata: dict) -> int:
+    """Replace the metadata of every participation a callout population (a BatchOperation) added; returns how many
+    participations changed (callouts_populate's --metadata)."""
+    return CalloutParticipation.objects.filter(callout_population=callout_population).update(metadata=metadata)
 
 
 @transaction.atomic

@@ -63,7 +63,7 @@ class AccountScopedMixin:
             return self.account
         if not str(account_id).isdigit():
             raise Http404
-        account = Account.objects.filter(pk=account_id).first()
+        account = selectors.account_get(account_id=account_id)
         if account is None:
             raise Http404
         return account
@@ -73,7 +73,7 @@ class AccountScopedMixin:
         data.pop("account_sid", None)
         if account_id is None or not self.principal.is_super_admin:
             return self.account
-        account = Account.objects.filter(pk=account_id).first()
+        account = selectors.account_get(account_id=account_id)
         if account is None:
             from scfm.errors import DomainError
 

@@ -2,10 +2,10 @@
 
 from rest_framework import serializers
 
-from scfm.api.filters import CsvFilter, TimestampedFilterSet
 from scfm.api.viewsets import ResourceViewSet
+from scfm.query.filters import CsvFilter, TimestampedFilterSet
 
-from .. import imports
+from .. import imports, selectors
 from ..models import ContactImport
 
 
@@ -61,7 +61,7 @@ class ContactImportViewSet(ResourceViewSet):
     filterset_class = ContactImportFilter
 
     def base_queryset(self):
-        return imports.contact_import_list(account=self.account)
+        return selectors.contact_import_list(account=self.account)
 
     def perform_create(self, data):
         return imports.contact_import_create(account=self.account, file=data["file"])

@@ -7,9 +7,9 @@ import phonenumbers
 import pytest
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from contacts import imports
+from contacts import bulk_upsert, csv_reading, imports
 from contacts.models import Contact, ContactImport
-from contacts.phone_numbers import normalize_msisdn
+from contacts.phone_numbers import fast_normalize_msisdn, normalize_msisdn
 from scfm.errors import DomainError
 from tests.factories import ContactFactory
 
@@ -94,7 +94,7 @@ def test_import_reports_bad_rows_with_line_numbers_and_keeps_good_ones_when_rows
 
 
 def test_import_merges_duplicates_in_file_order_when_a_number_repeats(account, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(csv_reading, "CHUNK_SIZE", 2)
     result = run(
         account,
         "msisdn,name,age:number\n"
@@ -108,8 +108,8 @@ def test_import_merges_duplicates_in_file_order_when_a_number_repeats(account, m
 
 
 def test_import_counts_every_chunk_when_file_is_larger_than_a_chunk(account, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK_SIZE", 3)
-    monkeypatch.setattr(imports, "SQLITE_BATCH", 2)
+    monkeypatch.setattr(csv_reading, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(bulk_upsert, "SQLITE_BATCH", 2)
     seen = []
     rows = "".join(f"+2526623{n:05d},{n}\n" for n in range(10))
     result = imports.import_contacts(
@@ -147,18 +147,18 @@ def test_import_rejects_the_file_when_header_is_malformed(account, header, messa
 
 def test_check_csv_rejects_binary_files_when_they_are_not_text():
     with pytest.raises(DomainError) as raised:
-        imports.check_csv(io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+        csv_reading.check_csv(io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
     assert raised.value.errors == {"file": ["is not a CSV file"]}
 
 
 def test_check_csv_accepts_a_byte_order_mark_when_excel_wrote_the_file():
-    header = imports.check_csv(io.BytesIO("\ufeffMSISDN,name\n".encode()))
+    header = csv_reading.check_csv(io.BytesIO("\ufeffMSISDN,name\n".encode()))
     assert header.msisdn_index == 0
 
 
 def test_count_lines_counts_data_rows_when_last_line_has_no_newline():
-    assert imports.count_lines(io.BytesIO(b"msisdn\n1\n2\n3")) == 3
-    assert imports.count_lines(io.BytesIO(b"msisdn\n1\n2\n3\n")) == 3
+    assert csv_reading.count_lines(io.BytesIO(b"msisdn\n1\n2\n3")) == 3
+    assert csv_reading.count_lines(io.BytesIO(b"msisdn\n1\n2\n3\n")) == 3
 
 
 def test_fast_normalize_agrees_with_phonenumbers_when_numbers_are_random():
@@ -167,14 +167,14 @@ def test_fast_normalize_agrees_with_phonenumbers_when_numbers_are_random():
         for _ in range(40):
             digits = str(country_code) + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 15)))
             for value in (digits, "+" + digits):
-                assert imports.fast_normalize_msisdn(value) == normalize_msisdn(value), value
+                assert fast_normalize_msisdn(value) == normalize_msisdn(value), value
 
 
 def test_fast_normalize_agrees_with_phonenumbers_when_numbers_are_formatted():
     for value in ["+1 (202) 555-0143", "00252662345678", "0662345678", "+44 020 7946 0018", "+39 06 6982", "abc"]:
-        assert imports.fast_normalize_msisdn(value) == normalize_msisdn(value)
+        assert fast_normalize_msisdn(value) == normalize_msisdn(value)
     example = phonenumbers.example_number("KH")
-    assert imports.fast_normalize_msisdn(str(example.country_code) + str(example.national_number)) is not None
+    assert fast_normalize_msisdn(str(example.country_code) + str(example.national_number)) is not None
 
 
 # ContactImport runs ------------------------------------------------------------------------------------------------

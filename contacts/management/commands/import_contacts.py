@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
-from contacts import imports
+from contacts import csv_reading, imports
 from scfm.errors import DomainError
 
 BAR_WIDTH = 30
@@ -32,10 +32,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         with file.open("rb") as binary:
             try:
-                imports.check_csv(binary)
+                csv_reading.check_csv(binary)
             except DomainError as exc:
                 raise CommandError(f"{path}: {'; '.join(exc.errors['file'])}") from None
-            total = imports.count_lines(binary)
+            total = csv_reading.count_lines(binary)
 
             def progress(result: imports.ImportResult) -> None:
                 if show_progress:
@@ -43,7 +43,9 @@ class Command(BaseCommand):
                     self.stderr.flush()
 
             try:
-                result = imports.import_contacts(account=account, stream=imports.open_text(binary), on_chunk=progress)
+                result = imports.import_contacts(
+                    account=account, stream=csv_reading.open_text(binary), on_chunk=progress
+                )
             except DomainError as exc:
                 raise CommandError(f"{path}: {'; '.join(exc.errors['file'])}") from None
             except UnicodeDecodeError as exc:

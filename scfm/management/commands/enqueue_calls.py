@@ -4,10 +4,10 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from callouts.management.task_options import add_account_argument, env, env_int, env_json, resolve_account, tasks_inline
 from phone_calls.models import IN_FLIGHT_STATUSES, PhoneCall, PhoneCallStatus
 from phone_calls.selectors import due_phone_calls
 from phone_calls.services import phone_calls_claim
-from scfm.management.task_options import add_account_argument, env, env_int, env_json, resolve_account, tasks_inline
 
 STRATEGIES = ("optimistic", "pessimistic")
 

@@ -1,3 +1,4 @@
+import io
 import os
 import signal
 import subprocess
@@ -7,8 +8,6 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from accounts.services import super_admin_token_ensure
 
 STOP_GRACE_SECONDS = 6.0  # a warm shutdown gets this long; unfinished tasks are redelivered (scfm/broker.py)
 DRAIN_SECONDS = 10.0  # what a dead child left behind may finish for this long
@@ -28,7 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        token = super_admin_token_ensure()
+        bootstrap_output = io.StringIO()
+        call_command("bootstrap", stdout=bootstrap_output)  # prints the super-admin token last
+        token = bootstrap_output.getvalue().splitlines()[-1]
         python = sys.executable
         concurrency = os.environ.get("SCFM_WORKER_CONCURRENCY", "4")
         commands = {
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
             f"broker: {settings.CELERY_BROKER_URL.split('://')[0]}"
         )
-        self.stdout.write(f"Super-admin access token: {token.token}")
+        self.stdout.write(f"Super-admin access token: {token}")
         self.stdout.flush()
 
         stopping = False

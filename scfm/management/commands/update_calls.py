@@ -3,9 +3,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from callouts.management.task_options import add_account_argument, env_int, resolve_account
 from phone_calls.models import PhoneCall, PhoneCallStatus
 from phone_calls.services import phone_call_fetch_remote
-from scfm.management.task_options import add_account_argument, env_int, resolve_account
 
 WAITING = (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS)
 

@@ -1,14 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from callouts.services import CALLOUT_EVENTS, callout_fire_event
-from scfm.errors import DomainError
-from scfm.management.task_options import (
+from callouts.management.task_options import (
     add_account_argument,
     add_callout_argument,
     env,
     resolve_account,
     resolve_callout,
 )
+from callouts.services import CALLOUT_EVENTS, callout_fire_event
+from scfm.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -4,8 +4,7 @@ from django.core.management.base import BaseCommand
 
 from batch_operations.models import BatchOperation
 from batch_operations.services import batch_operation_create, batch_operation_fire_event
-from callouts.models import CalloutParticipation
-from scfm.management.task_options import (
+from callouts.management.task_options import (
     add_account_argument,
     add_callout_argument,
     env_json,
@@ -13,6 +12,7 @@ from scfm.management.task_options import (
     resolve_callout,
     tasks_inline,
 )
+from callouts.services import callout_participations_set_metadata
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             batch_operation_fire_event(batch_operation=population, event="queue")
         population.refresh_from_db()
         if participation_metadata:
-            CalloutParticipation.objects.filter(callout_population=population).update(metadata=participation_metadata)
+            callout_participations_set_metadata(callout_population=population, metadata=participation_metadata)
         self.stdout.write(
             f"callout {callout.pk}: population {population.pk} is {population.status}, "
             f"{population.processed_count} participations added"

@@ -3,8 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from call_flow_logic.registry import is_registered
+from callouts.management.task_options import add_account_argument, env, env_json, resolve_account
 from callouts.services import callout_create
-from scfm.management.task_options import add_account_argument, env, env_json, resolve_account
 
 
 class Command(BaseCommand):

@@ -1,5 +1,8 @@
 """Shared plumbing of the task commands (usage-and-tasks.md's rake tasks): account and callout resolution,
-options that fall back to the documented environment variables, and inline task execution."""
+options that fall back to the documented environment variables, and inline task execution.
+
+Used by the callouts_* commands here and by phone_calls' enqueue_calls / update_calls. Errors are CommandError.
+"""
 
 import json
 import os
@@ -8,15 +11,19 @@ from contextlib import contextmanager
 from django.core.management.base import CommandError
 
 from accounts.models import Account
+from accounts.selectors import account_get, account_sole
 from callouts.models import Callout
+from callouts.selectors import callout_list
 
 
 def env(name: str, default=None):
+    """The environment variable `name`, or `default` when it is unset or empty."""
     value = os.environ.get(name)
     return default if value in (None, "") else value
 
 
 def env_json(name: str, default=None):
+    """The environment variable `name` parsed as JSON, or `default`; CommandError when it is not JSON."""
     raw = env(name)
     if raw is None:
         return default
@@ -27,6 +34,7 @@ def env_json(name: str, default=None):
 
 
 def env_int(name: str, default=None):
+    """The environment variable `name` as an int, or `default`; CommandError when it is not an integer."""
     raw = env(name)
     if raw is None:
         return default
@@ -37,6 +45,7 @@ def env_int(name: str, default=None):
 
 
 def add_account_argument(parser) -> None:
+    """`--account-id N` (default: env SCFM_ACCOUNT_ID), for resolve_account."""
     parser.add_argument(
         "--account-id",
         type=int,
@@ -46,18 +55,20 @@ def add_account_argument(parser) -> None:
 
 
 def resolve_account(account_id: int | None) -> Account:
+    """The account with `account_id`, or the only account when it is None; CommandError otherwise."""
     if account_id is not None:
-        account = Account.objects.filter(pk=account_id).first()
+        account = account_get(account_id=account_id)
         if account is None:
             raise CommandError(f"account {account_id} does not exist")
         return account
-    accounts = list(Account.objects.order_by("pk")[:2])
-    if len(accounts) != 1:
+    account = account_sole()
+    if account is None:
         raise CommandError("there is not exactly one account: pass --account-id (or set SCFM_ACCOUNT_ID)")
-    return accounts[0]
+    return account
 
 
 def add_callout_argument(parser) -> None:
+    """`--callout-id N` (default: env CALLOUTS_TASK_CALLOUT_ID), for resolve_callout."""
     parser.add_argument(
         "--callout-id",
         type=int,
@@ -67,7 +78,8 @@ def add_callout_argument(parser) -> None:
 
 
 def resolve_callout(account: Account, callout_id: int | None) -> Callout:
-    callouts = Callout.objects.filter(account=account)
+    """The account's callout `callout_id`, or its only callout when it is None; CommandError otherwise."""
+    callouts = callout_list(account=account)
     if callout_id is not None:
         callout = callouts.filter(pk=callout_id).first()
         if callout is None:

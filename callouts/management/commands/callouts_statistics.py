@@ -1,7 +1,12 @@
 from django.core.management.base import BaseCommand
 
+from callouts.management.task_options import (
+    add_account_argument,
+    add_callout_argument,
+    resolve_account,
+    resolve_callout,
+)
 from callouts.selectors import callout_statistics
-from scfm.management.task_options import add_account_argument, add_callout_argument, resolve_account, resolve_callout
 
 
 class Command(BaseCommand):
