@@ -82,7 +82,13 @@ def test_create_is_unprocessable_when_file_is_a_json_string(client_for):
 def test_create_is_unprocessable_when_file_has_no_msisdn_column(client_for):
     response = upload(client_for, b"phone,name\n+252662345678,Kate\n")
     assert response.status_code == 422
-    assert response.json() == {"errors": {"file": ["has no msisdn column"]}}
+    assert response.json() == {
+        "errors": {
+            "file": [
+                "has no msisdn column (its first line reads 'phone,name'; columns may be separated by ',', ';' or tab)"
+            ]
+        }
+    }
     assert not ContactImport.objects.exists()
 
 
