@@ -325,7 +325,7 @@ def test_csv_import_through_the_api_reads_every_accepted_family(
     assert response.status_code == 201, response.json()
     done = ContactImport.objects.get(pk=response.json()["id"])
     assert (done.status, done.processed_rows, done.created_count) == ("finished", len(cells) + len(REFUSED), 1)
-    assert [row["errors"]["msisdn"] for row in done.error_rows] == [message for _f, _w, message in REFUSED]
+    assert [row["errors"]["msisdn"] for row in done.error_rows] == [[message] for _f, _w, message in REFUSED]
     assert list(Contact.objects.values_list("msisdn", flat=True)) == [NUMBER]
 
 
