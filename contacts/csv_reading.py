@@ -125,6 +125,7 @@ def parse_header(row: list[str]) -> Header:
 # reading -----------------------------------------------------------------------------------------------------------
 DELIMITERS = (",", ";", "\t")
 SAMPLE_SIZE = 64 * 1024
+NUL = "has a NUL character on line {line}: it is not a CSV file"
 _BLOCK_SIZE = 1 << 20
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as the surrogateescape handler keeps them
@@ -245,6 +246,8 @@ def detect_encoding(binary) -> str:
     else:
         bad_line, utf8_text, nul_line = _utf8_scan(binary)
         encoding = "utf-8-sig"
+        if nul_line is not None:
+            raise file_error(NUL.format(line=nul_line))
         if bad_line is not None and utf8_text:
             raise file_error(
                 f"is not UTF-8 text: line {bad_line} has bytes that are not UTF-8 while other lines are UTF-8 "
@@ -258,7 +261,7 @@ def detect_encoding(binary) -> str:
                 )
             encoding = "cp1252"
     if nul_line is not None:
-        raise file_error(f"has a NUL character on line {nul_line}: it is not a CSV file")
+        raise file_error(NUL.format(line=nul_line))
     return encoding
 
 
@@ -276,7 +279,7 @@ def detect_dialect(sample: str) -> Dialect:
     found = []
     for delimiter in DELIMITERS:
         try:
-            row = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+            row = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
         except csv.Error:
             continue
         if _has_msisdn(row):
@@ -339,8 +342,6 @@ def check_csv(binary, *, count_rows: bool = True) -> CsvFormat:
     binary.seek(0)
     if not sample.strip():
         raise file_error("is empty")
-    if b"\x00" in sample and sample[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        raise file_error("is not a CSV file")
     encoding = detect_encoding(binary)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
     dialect = detect_dialect(text.removeprefix("\ufeff"))

@@ -148,7 +148,7 @@ def test_import_rejects_the_file_when_header_is_malformed(account, header, messa
 def test_check_csv_rejects_binary_files_when_they_are_not_text():
     with pytest.raises(DomainError) as raised:
         csv_reading.check_csv(io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
-    assert raised.value.errors == {"file": ["is not a CSV file"]}
+    assert raised.value.errors == {"file": ["has a NUL character on line 3: it is not a CSV file"]}
 
 
 def test_check_csv_accepts_a_byte_order_mark_when_excel_wrote_the_file():
