@@ -34,7 +34,7 @@ from contacts.phone_numbers import (
     valid_msisdn,
 )
 from scfm.errors import DomainError
-from tests.factories import AccountFactory, CalloutFactory, ContactFactory
+from tests.factories import AccountFactory, CalloutFactory, ContactFactory, PhoneCallFactory
 
 NUMBER = "+85512345678"
 FORM = "application/x-www-form-urlencoded"
@@ -285,6 +285,26 @@ def test_msisdn_filter_finds_nothing_when_refused(client_for, account, family, w
     response = client_for.get("/api/contacts", {"q[msisdn]": written})
     assert response.status_code == 200
     assert response.json() == []
+
+
+@pytest.mark.parametrize("path", ["/api/callout_participations", "/api/phone_calls"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "\u202d+855 12 345 678\u202c",
+        "85512345678.0",
+        "+\u17e8\u17e5\u17e5\u17e1\u17e2\u17e3\u17e4\u17e5\u17e6\u17e7\u17e8",
+    ],
+)
+def test_msisdn_filter_of_participations_and_calls_finds_the_number_meant(client_for, account, path, written):
+    call = PhoneCallFactory(
+        callout_participation__callout__account=account, callout_participation__contact__msisdn=NUMBER
+    )
+    PhoneCallFactory(callout_participation__callout__account=account)
+    response = client_for.get(path, {"q[msisdn]": written})
+    assert response.status_code == 200
+    expected = call.callout_participation_id if "participations" in path else call.pk
+    assert [row["id"] for row in response.json()] == [expected]
 
 
 # CSV imports: a cell as a spreadsheet writes it ------------------------------------------------------------------
