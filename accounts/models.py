@@ -6,16 +6,14 @@ from django.db.models.functions import Lower
 
 from scfm.models import TimestampedModel
 
+from .settings import KNOWN_KEYS, AccountSettings, initial_settings
+
 DEFAULT_CALL_FLOW_LOGIC = "CallFlowLogic::HelloWorld"
-DEFAULT_ACCOUNT_SETTINGS = {
-    "from_phone_number": "1234",
-    "phone_call_queue_limit": 200,
-    "max_phone_calls_for_callout_participation": 3,
-}
 
 
 def default_account_settings() -> dict:
-    return dict(DEFAULT_ACCOUNT_SETTINGS)
+    """The settings hash of a new account (accounts/settings.py: initial_settings)."""
+    return initial_settings()
 
 
 class Permission(models.TextChoices):
@@ -51,8 +49,9 @@ class PlatformProvider(models.TextChoices):
 class Account(TimestampedModel):
     """An organisation using SCFM: it owns contacts, callouts and calls, and holds its telephony credentials.
 
-    `settings` carries dialling parameters (from_phone_number, phone_call_queue_limit, max_calls_per_second,
-    max_phone_calls_for_callout_participation, retry settings, default batch-operation parameters).
+    `settings` is a JSON hash of dialling settings (from_phone_number, phone_call_queue_limit,
+    max_calls_per_second, retry settings...) and free-form keys (default batch-operation parameters); read it through
+    `AccountSettings.from_account` (accounts/settings.py: every setting's default, range and unit).
     """
 
     metadata = models.JSONField(default=dict)
@@ -79,11 +78,13 @@ class Account(TimestampedModel):
         return "super_admin" in (self.permissions or [])
 
     def setting(self, key: str, default=None):
-        """A setting with its documented default, whatever the stored hash lacks."""
+        """One setting: a dialling setting as AccountSettings parses it (its default when missing or junk), any
+        other key as stored (`default` when missing, null or ""). To read several, parse once with
+        `AccountSettings.from_account(account)`."""
+        if key in KNOWN_KEYS:
+            return getattr(AccountSettings.from_account(self), key)
         value = (self.settings or {}).get(key)
-        if value in (None, ""):
-            return DEFAULT_ACCOUNT_SETTINGS.get(key, default)
-        return value
+        return default if value in (None, "") else value
 
 
 def generate_token() -> str:

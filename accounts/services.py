@@ -5,7 +5,8 @@ from django.utils import timezone
 from scfm.errors import DomainError, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
-from .models import DEFAULT_ACCOUNT_SETTINGS, AccessToken, Account, Permission, User
+from .models import AccessToken, Account, Permission, User
+from .settings import initial_settings, validate_settings
 
 ACCOUNT_FIELDS = (
     "twilio_account_sid",
@@ -35,9 +36,13 @@ def _save_account(account: Account) -> Account:
 def account_create(
     *, settings: dict | None = None, metadata: dict | None = None, metadata_merge_mode: str | None = None, **fields
 ) -> Account:
-    """Create an account; settings start from the documented defaults."""
+    """Create an account; settings start from the documented defaults (accounts/settings.py).
+
+    Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken."""
+    settings = {**initial_settings(), **(settings or {})}
+    validate_settings(settings)
     account = Account(
-        settings={**DEFAULT_ACCOUNT_SETTINGS, **(settings or {})},
+        settings=settings,
         metadata=merge_metadata({}, metadata),
         **{key: value for key, value in fields.items() if key in ACCOUNT_FIELDS},
     )
@@ -52,12 +57,16 @@ def account_update(
     metadata_merge_mode: str | None = None,
     **fields,
 ) -> Account:
-    """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out)."""
+    """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out).
+
+    Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken."""
     for key, value in fields.items():
         if key in ACCOUNT_FIELDS:
             setattr(account, key, value)
     if settings is not None:
-        account.settings = {**DEFAULT_ACCOUNT_SETTINGS, **settings}
+        settings = {**initial_settings(), **settings}
+        validate_settings(settings)
+        account.settings = settings
     account.metadata = merge_metadata(account.metadata, metadata, metadata_merge_mode)
     return _save_account(account)
 
@@ -111,7 +120,12 @@ def access_token_create(
     metadata: dict | None = None,
     metadata_merge_mode: str | None = None,
 ) -> AccessToken:
-    """Create a token; a caller can only grant permissions it holds itself (super admins grant anything)."""
+    """Create a token for `account` holding `permissions` (a list of `Permission` values).
+
+    Raises DomainError (422 `{"errors": {"permissions": [...]}}`) when the caller's token does not hold every one of
+    `permissions` itself: no token grants what it lacks, a super admin's included (a super admin may create tokens for
+    other accounts, but only with permissions its own token holds).
+    """
     permissions = sorted(set(permissions or []))
     _check_grantable(principal, permissions)
     return AccessToken.objects.create(
@@ -120,8 +134,7 @@ def access_token_create(
 
 
 def _check_grantable(principal, permissions: list[str]) -> None:
-    if principal.is_super_admin:
-        return
+    """Refuse permissions the caller's token does not hold (no exception for super admins: they hold what they hold)."""
     missing = sorted(set(permissions) - set(principal.permissions))
     if missing:
         raise DomainError({"permissions": [f"cannot grant permissions the caller does not hold: {', '.join(missing)}"]})
@@ -135,6 +148,11 @@ def access_token_update(
     metadata: dict | None = None,
     metadata_merge_mode: str | None = None,
 ) -> AccessToken:
+    """Update a token's metadata and, when given, replace its permissions.
+
+    Raises DomainError (422) when the new permissions include one the caller's token does not hold, as in
+    `access_token_create`; the token is left unchanged.
+    """
     if permissions is not None:
         permissions = sorted(set(permissions))
         _check_grantable(principal, permissions)

@@ -1,4 +1,10 @@
-"""Writes of batch operations: create, update, delete, queue/requeue, and the run a worker performs."""
+"""Writes of batch operations: create, update, delete, queue/requeue, and the run a worker performs.
+
+What a run does depends on the type; each type's handler, SQL included, is in its own module, mapped from the type by
+registry.py:
+- callout_population.py: BatchOperation::CalloutPopulation (the population SQL: contacts -> participations + calls);
+- phone_call_operations.py: BatchOperation::PhoneCallCreate, PhoneCallQueue, PhoneCallQueueRemoteFetch.
+"""
 
 import logging
 
@@ -6,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.settings import AccountSettings
 from callouts.models import Callout
 from callouts.selectors import callout_list
 from scfm.errors import DomainError, ensure_no_dependents
@@ -46,8 +53,8 @@ def batch_operation_create(
     callout = callout or _callout_of(account, callout_id)
     if handler.requires_callout and callout is None:
         raise DomainError({"callout": ["must exist"]})
-    defaults = (account.settings or {}).get(handler.settings_key) if handler.settings_key else None
-    parameters = deep_merge(defaults if isinstance(defaults, dict) else {}, parameters or {})
+    defaults = AccountSettings.from_account(account).free_form_hash(handler.settings_key)
+    parameters = deep_merge(defaults, parameters or {})
     handler.validate_parameters(account=account, callout=callout, parameters=parameters)
     return BatchOperation.objects.create(
         account=account,

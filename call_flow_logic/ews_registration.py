@@ -4,15 +4,24 @@ answered -> playing_introduction -> [main_menu -> recording_feedback -> playing_
 | gathering_language -> gathering_province -> gathering_district -> gathering_commune -> playing_conclusion -> finished
 
 The step is kept in `phone_call.metadata["status"]` and the choices beside it; each request is the answer to the
-previous step's TwiML (a Redirect, a Gather posting back to the same URL with `Digits`, or a Record's action). `*`
-during province/district/commune goes back to the language menu; invalid or empty input asks again. The main menu
-(feedback recording) is offered to the numbers in SCFM_EWS_FEEDBACK_MSISDNS only. The chosen commune is merged into
-the contact's metadata.
+previous step's TwiML (a Redirect, a Gather posting back to the same URL with `Digits`, or a Record's action). The main
+menu (feedback recording) is offered to the numbers in SCFM_EWS_FEEDBACK_MSISDNS only.
+
+Menus: the language menu (1-5), the 25 provinces in the original's fixed order (PROVINCE_MENU; a province is offered
+only in the languages it lists), then key N picks the N-th district of the province, then the N-th commune of the
+district, both in id order, from the whole national gazetteer (call_flow_logic/gazetteer.py), so every one of
+Cambodia's 1,652 communes can be registered. A menu of up to nine entries gathers one key; a longer one (the province
+menu, 13 provinces' district menus, 67 districts' commune menus) gathers two: the caller keys `03`, or `3` then `#`
+(or `3` and waits for the gather's timeout). `*` as the first key during the province, district or commune menu goes
+back to the language menu; any other key that names no entry, or none, plays the same menu again.
+
+The phone call's metadata takes `province_code`/`district_code`/`commune_code` and `*_name_en` (the gazetteer's
+Latin-script name). The commune is merged into the contact's metadata: `commune_ids` (appended once),
+`language_code`, `latest_commune_id`, `latest_address_en` ("Commune, District, Province" in Latin script) and
+`latest_address_km` (the same in Khmer).
 """
 
-import json
-from functools import lru_cache
-from pathlib import Path
+import re
 
 from django.conf import settings
 
@@ -21,16 +30,40 @@ from scfm.metadata import merge_metadata
 
 from .audio import audio_url
 from .base import CallFlow
+from .gazetteer import Place, gazetteer
 
 LANGUAGES = {"1": "khm", "2": "cmo", "3": "jra", "4": "tpu", "5": "krr"}
+# The province menu as the original recorded it (select_province-<lang>.wav): key N -> (province id, the languages
+# the province is offered in). Not id order: the prompts were recorded in this order.
+PROVINCE_MENU: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("15", ("khm",)),  # 1 Pursat
+    ("01", ("khm",)),  # 2 Banteay Meanchey
+    ("06", ("khm",)),  # 3 Kampong Thom
+    ("07", ("khm",)),  # 4 Kampot
+    ("04", ("khm",)),  # 5 Kampong Chhnang
+    ("17", ("khm",)),  # 6 Siem Reap
+    ("02", ("khm",)),  # 7 Battambang
+    ("10", ("khm",)),  # 8 Kratie
+    ("19", ("khm",)),  # 9 Stung Treng
+    ("13", ("khm",)),  # 10 Preah Vihear
+    ("22", ("khm",)),  # 11 Oddar Meanchey
+    ("23", ("khm",)),  # 12 Kep
+    ("24", ("khm",)),  # 13 Pailin
+    ("09", ("khm",)),  # 14 Koh Kong
+    ("18", ("khm",)),  # 15 Preah Sihanouk
+    ("03", ("khm",)),  # 16 Kampong Cham
+    ("25", ("khm",)),  # 17 Tboung Khmum
+    ("14", ("khm",)),  # 18 Prey Veng
+    ("16", ("khm", "jra", "tpu", "krr")),  # 19 Ratanakiri
+    ("11", ("khm", "cmo")),  # 20 Mondulkiri
+    ("20", ("khm",)),  # 21 Svay Rieng
+    ("05", ("khm",)),  # 22 Kampong Speu
+    ("21", ("khm",)),  # 23 Takeo
+    ("08", ("khm",)),  # 24 Kandal
+    ("12", ("khm",)),  # 25 Phnom Penh
+)
 GATHER_TIMEOUT_SECONDS = 10
 ENTRY_STATES = (None, "", "answered")
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> dict:
-    """Provinces (menu order), districts by province code, communes by district code."""
-    return json.loads((Path(__file__).parent / "gazetteer.json").read_text(encoding="utf-8"))
 
 
 def feedback_msisdns() -> set[str]:
@@ -38,8 +71,15 @@ def feedback_msisdns() -> set[str]:
     return {item.strip() for item in raw.split(",") if item.strip()}
 
 
-def _choice(options: list[dict], digits: str) -> dict | None:
-    if not digits.isdigit() or not 1 <= int(digits) <= len(options):
+def menu_digits(size: int) -> int:
+    """How many keys a menu of `size` entries gathers: 1 up to nine entries, else as many as its last number has."""
+    return max(1, len(str(size)))
+
+
+def _choice(options: tuple, digits: str):
+    """The entry a caller's keys pick (`3`, `03` and `3#` all pick the third), or None for anything else."""
+    digits = digits.rstrip("#")
+    if not re.fullmatch(r"[0-9]{1,3}", digits) or not 1 <= int(digits) <= len(options):
         return None
     return options[int(digits) - 1]
 
@@ -93,52 +133,45 @@ class EWSRegistration(CallFlow):
         return getattr(self, f"_after_{status}", lambda: {})()
 
     def _after_gathering_province(self) -> dict:
-        province = _choice(gazetteer()["provinces"], self.digits)
-        if province is None or self.language not in province["languages"]:
+        entry = _choice(PROVINCE_MENU, self.digits)
+        if entry is None or self.language not in entry[1]:
             return {}
-        chosen = {"province_code": province["code"], "province_name_en": province["name_en"]}
-        if not gazetteer()["districts"].get(province["code"]):
-            return self._conclude(chosen)
-        return {"status": "gathering_district", **chosen}
+        province = gazetteer().get(entry[0])
+        return {"status": "gathering_district", "province_code": province.id, "province_name_en": province.name_latin}
 
     def _after_gathering_district(self) -> dict:
-        district = _choice(gazetteer()["districts"].get(self.state.get("province_code"), []), self.digits)
+        district = _choice(gazetteer().children(self.state.get("province_code")), self.digits)
         if district is None:
             return {}
-        chosen = {"district_code": district["code"], "district_name_en": district["name_en"]}
-        if not gazetteer()["communes"].get(district["code"]):
-            return self._conclude(chosen)
-        return {"status": "gathering_commune", **chosen}
+        return {"status": "gathering_commune", "district_code": district.id, "district_name_en": district.name_latin}
 
     def _after_gathering_commune(self) -> dict:
-        commune = _choice(gazetteer()["communes"].get(self.state.get("district_code"), []), self.digits)
+        commune = _choice(gazetteer().children(self.state.get("district_code")), self.digits)
         if commune is None:
             return {}
-        return self._conclude({"commune_code": commune["code"], "commune_name_en": commune["name_en"]})
+        self._register(commune)
+        return {"status": "playing_conclusion", "commune_code": commune.id, "commune_name_en": commune.name_latin}
 
-    def _conclude(self, chosen: dict) -> dict:
-        """Write the registration into the contact's metadata (merge) and play the conclusion."""
-        choices = {**self.state, **chosen}
-        province = next(item for item in gazetteer()["provinces"] if item["code"] == choices["province_code"])
-        names_en = [choices.get(key) for key in ("commune_name_en", "district_name_en")] + [province["name_en"]]
-        names_km = [choices.get(key) for key in ("commune_name_en", "district_name_en")] + [province["name_km"]]
-        location_code = choices.get("commune_code") or choices.get("district_code") or choices["province_code"]
+    def _register(self, commune: Place) -> None:
+        """Merge the registration into the contact's metadata."""
+        district = gazetteer().get(commune.parent_id)
+        province = gazetteer().get(district.parent_id)
+        places = (commune, district, province)
         contact = Contact.objects.select_for_update().get(pk=self.phone_call.contact_id)
         commune_ids = list(contact.metadata.get("commune_ids") or [])
-        if location_code not in commune_ids:
-            commune_ids.append(location_code)
+        if commune.id not in commune_ids:
+            commune_ids.append(commune.id)
         contact.metadata = merge_metadata(
             contact.metadata,
             {
                 "commune_ids": commune_ids,
                 "language_code": self.language,
-                "latest_commune_id": location_code,
-                "latest_address_en": ", ".join(name for name in names_en if name),
-                "latest_address_km": ", ".join(name for name in names_km if name),
+                "latest_commune_id": commune.id,
+                "latest_address_en": ", ".join(place.name_latin for place in places),
+                "latest_address_km": ", ".join(place.name_km for place in places),
             },
         )
         contact.save(update_fields=["metadata", "updated_at"])
-        return {"status": "playing_conclusion", **chosen}
 
     # TwiML ----------------------------------------------------------------------------------------------------
     def twiml(self) -> str:
@@ -161,11 +194,16 @@ class EWSRegistration(CallFlow):
         elif status == "gathering_language":
             self._gather(response, "ews_registration/select_language.wav", num_digits=1)
         elif status == "gathering_province":
-            self._gather(response, f"ews_registration/select_province-{self.language}.wav")
+            prompt = f"ews_registration/select_province-{self.language}.wav"
+            self._gather(response, prompt, num_digits=menu_digits(len(PROVINCE_MENU)))
         elif status == "gathering_district":
-            self._gather(response, f"ews_registration/{self.state['province_code']}-{self.language}.wav")
+            province_code = self.state["province_code"]
+            prompt = f"ews_registration/{province_code}-{self.language}.wav"
+            self._gather(response, prompt, num_digits=menu_digits(len(gazetteer().children(province_code))))
         elif status == "gathering_commune":
-            self._gather(response, f"ews_registration/{self.state['district_code']}-{self.language}.wav")
+            district_code = self.state["district_code"]
+            prompt = f"ews_registration/{district_code}-{self.language}.wav"
+            self._gather(response, prompt, num_digits=menu_digits(len(gazetteer().children(district_code))))
         elif status == "playing_conclusion":
             response.play(audio_url(f"ews_registration/registration_successful-{self.language}.wav"))
             response.hangup()
@@ -177,7 +215,7 @@ class EWSRegistration(CallFlow):
         if self.current_url:
             response.redirect(self.current_url)
 
-    def _gather(self, response, prompt: str, *, num_digits: int | None = None) -> None:
+    def _gather(self, response, prompt: str, *, num_digits: int) -> None:
         gather = response.gather(
             action=self.current_url,
             action_on_empty_result=True,

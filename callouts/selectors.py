@@ -3,6 +3,7 @@
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Account
+from accounts.settings import AccountSettings
 
 from .models import Callout, CalloutParticipation
 
@@ -53,7 +54,7 @@ def callout_statistics(*, callout: Callout) -> dict:
     """
     from phone_calls.models import ACTIVE_STATUSES, PhoneCall
 
-    max_calls = int(callout.account.setting("max_phone_calls_for_callout_participation"))
+    max_calls = AccountSettings.from_account(callout.account).max_phone_calls_for_callout_participation
     active_call = Exists(PhoneCall.objects.filter(callout_participation=OuterRef("pk"), status__in=ACTIVE_STATUSES))
     given_up = Q(answered=False, phone_calls_count__gte=max_calls) & ~active_call
     participations = CalloutParticipation.objects.filter(callout=callout).aggregate(

@@ -12,15 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import DEFAULT_ACCOUNT_SETTINGS
+from accounts.settings import AccountSettings
 from callouts.models import CalloutParticipation
 
 from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
 
-DEFAULT_RETRY_STATUSES = (PhoneCallStatus.NOT_ANSWERED, PhoneCallStatus.BUSY, PhoneCallStatus.FAILED)
-DEFAULT_RETRY_BACKOFF_SECONDS = 15 * 60
-MAX_PHONE_CALLS_PER_PARTICIPATION = 10
-MAX_RETRY_BACKOFF_SECONDS = 30 * 24 * 3600
 MAX_DURATION_SECONDS = 2**31 - 1  # the duration columns are 32-bit integers
 
 
@@ -98,22 +94,10 @@ def _after_status_change(call: PhoneCall) -> None:
 
 
 def retry_settings(account) -> tuple[set[str], int, int]:
-    """(statuses that are retried, back-off seconds, max calls per participation) for an account."""
-    statuses = account.setting("retry_statuses") or list(DEFAULT_RETRY_STATUSES)
-    if isinstance(statuses, str):
-        statuses = [item.strip() for item in statuses.split(",") if item.strip()]
-    if not isinstance(statuses, list | tuple):
-        statuses = list(DEFAULT_RETRY_STATUSES)
-    try:
-        backoff = int(account.setting("retry_backoff_seconds") or DEFAULT_RETRY_BACKOFF_SECONDS)
-    except (TypeError, ValueError, OverflowError):  # junk in the settings hash must not fail a status callback
-        backoff = DEFAULT_RETRY_BACKOFF_SECONDS
-    backoff = min(max(backoff, 0), MAX_RETRY_BACKOFF_SECONDS)
-    try:
-        maximum = int(account.setting("max_phone_calls_for_callout_participation"))
-    except (TypeError, ValueError):
-        maximum = DEFAULT_ACCOUNT_SETTINGS["max_phone_calls_for_callout_participation"]
-    return {str(status) for status in statuses}, backoff, min(maximum, MAX_PHONE_CALLS_PER_PARTICIPATION)
+    """(statuses that are retried, back-off seconds, max calls per participation) for an account (accounts/settings.py;
+    junk in the settings hash reads as the default, so it never fails a status callback)."""
+    s = AccountSettings.from_account(account)
+    return set(s.retry_statuses), s.retry_backoff_seconds, s.max_phone_calls_for_callout_participation
 
 
 def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.settings import AccountSettings
 from callouts.models import Callout, CalloutParticipation
 from scfm.errors import DomainError
 from scfm.logging import phone_call_log_context
@@ -38,7 +39,6 @@ from .selectors import due_phone_calls
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_CALLS_PER_SECOND = 10.0
 CLAIM_BATCH_SIZE = 500
 RETRY_AFTER_SECONDS = 15
 LOST_QUEUED_AFTER = timedelta(minutes=5)
@@ -153,18 +153,12 @@ def lease_release(*, name: str, owner: str = WORKER_ID) -> None:
 # -- dispatching --------------------------------------------------------------------------------------------------
 def max_calls_per_second(account: Account) -> float:
     """The account's pacing (settings.max_calls_per_second, default 10); 0 turns pacing off."""
-    try:
-        return max(float(account.setting("max_calls_per_second", DEFAULT_MAX_CALLS_PER_SECOND)), 0.0)
-    except (TypeError, ValueError):
-        return DEFAULT_MAX_CALLS_PER_SECOND
+    return AccountSettings.from_account(account).max_calls_per_second
 
 
 def queue_limit(account: Account) -> int:
     """The account's in-flight cap (settings.phone_call_queue_limit, default 200)."""
-    try:
-        return max(int(account.setting("phone_call_queue_limit")), 0)
-    except (TypeError, ValueError):
-        return 200
+    return AccountSettings.from_account(account).phone_call_queue_limit
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 from rest_framework import serializers
 
-from scfm.api.fields import CallFlowLogicField, HashField, MetadataWriteSerializer
+from call_flow_logic.api.fields import CallFlowLogicField
+from scfm.api.fields import HashField, MetadataWriteSerializer
+from scfm.errors import DomainError
 
 from ..models import AccessToken, Account, Permission, PlatformProvider, User
+from ..settings import validate_settings
 
 
 class AccountReadSerializer(serializers.ModelSerializer):
@@ -31,60 +34,14 @@ class AccountReadSerializer(serializers.ModelSerializer):
         ]
 
 
-# Dialling settings SCFM reads, with the range each accepts: (type, minimum, maximum). Other keys are free-form.
-NUMERIC_SETTINGS = {
-    "phone_call_queue_limit": (int, 0, 1_000_000),
-    "max_calls_per_second": (float, 0, 10_000),
-    "max_phone_calls_for_callout_participation": (int, 0, 10),
-    "retry_backoff_seconds": (int, 0, 30 * 24 * 3600),
-    "simulator_delay_seconds": (float, 0, 24 * 3600),
-    "simulator_call_duration": (int, 0, 24 * 3600),
-}
-PHONE_CALL_OUTCOMES = {"not_answered", "busy", "failed", "canceled", "expired", "errored"}
-SIMULATOR_OUTCOMES = {"completed", "busy", "no-answer", "failed", "canceled"}
-
-
-def settings_errors(settings: dict) -> list[str]:
-    """What is wrong with the known keys of an account's settings (empty when nothing is)."""
-    errors = []
-    for key, (kind, low, high) in NUMERIC_SETTINGS.items():
-        if key not in settings or settings[key] in (None, ""):
-            continue
-        try:
-            value = kind(settings[key])
-        except (TypeError, ValueError, OverflowError):
-            errors.append(f"{key} must be a number")
-            continue
-        if isinstance(settings[key], bool) or not low <= value <= high:
-            errors.append(f"{key} must be between {low} and {high}")
-    statuses = settings.get("retry_statuses")
-    if statuses not in (None, ""):
-        items = statuses.split(",") if isinstance(statuses, str) else statuses
-        if not isinstance(items, list) or not {str(item).strip() for item in items} <= PHONE_CALL_OUTCOMES:
-            errors.append(f"retry_statuses must be a list of: {', '.join(sorted(PHONE_CALL_OUTCOMES))}")
-    outcomes = settings.get("simulator_outcomes")
-    if outcomes not in (None, ""):
-        valid = isinstance(outcomes, dict) and set(outcomes) <= SIMULATOR_OUTCOMES
-        try:
-            valid = (
-                valid
-                and all(float(weight) >= 0 for weight in outcomes.values())
-                and sum(float(weight) for weight in outcomes.values()) > 0
-            )
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            errors.append(f"simulator_outcomes must map {', '.join(sorted(SIMULATOR_OUTCOMES))} to weights")
-    return errors
-
-
 class AccountWriteSerializer(MetadataWriteSerializer):
     settings = HashField(required=False)
 
     def validate_settings(self, value):
-        errors = settings_errors(value)
-        if errors:
-            raise serializers.ValidationError(errors)
+        try:
+            validate_settings(value)
+        except DomainError as error:
+            raise serializers.ValidationError(error.errors["settings"]) from None
         return value
 
     call_flow_logic = CallFlowLogicField(required=False)

@@ -1,8 +1,8 @@
 """The built-in simulator: no network. It accepts every call and, a few seconds later, drives it to an outcome.
 
-The outcome is drawn from the account's `simulator_outcomes` mix (Twilio CallStatus -> weight, default
-DEFAULT_OUTCOMES) after `simulator_delay_seconds` (default 3); completed calls last `simulator_call_duration`
-seconds (default 20). The outcome travels the same path as a real status callback (phone_calls.remote_events), so a
+The outcome is drawn from the account's `simulator_outcomes` mix (Twilio CallStatus -> weight) after
+`simulator_delay_seconds`; completed calls last `simulator_call_duration` seconds (defaults and ranges in
+accounts/settings.py). The outcome travels the same path as a real status callback (phone_calls.remote_events), so a
 whole callout can be rehearsed without a telephone company.
 """
 
@@ -11,42 +11,25 @@ from __future__ import annotations
 import random
 import uuid
 
+from accounts.settings import AccountSettings
+
 from .base import CreateOutcome, CreateResult, FetchResult, Provider, ProviderError
 
-DEFAULT_OUTCOMES = {"completed": 0.7, "busy": 0.1, "no-answer": 0.1, "failed": 0.1}
-DEFAULT_DELAY_SECONDS = 3.0
-DEFAULT_CALL_DURATION = 20
 SIMULATOR_ACCOUNT_SID = "ACsimulator"
-
-
-def outcome_mix(account) -> dict[str, float]:
-    """The account's outcome weights; a malformed setting falls back to the default mix."""
-    configured = account.setting("simulator_outcomes")
-    if not isinstance(configured, dict):
-        return dict(DEFAULT_OUTCOMES)
-    mix = {}
-    for status, weight in configured.items():
-        try:
-            if float(weight) > 0:
-                mix[str(status)] = float(weight)
-        except (TypeError, ValueError):
-            continue
-    return mix or dict(DEFAULT_OUTCOMES)
 
 
 def choose_outcome(account, rng: random.Random | None = None) -> tuple[str, int]:
     """(CallStatus, duration in seconds) for one simulated call."""
-    mix = outcome_mix(account)
+    settings = AccountSettings.from_account(account)
+    mix = settings.simulator_outcomes
     status = (rng or random).choices(list(mix), weights=list(mix.values()))[0]
-    duration = int(account.setting("simulator_call_duration", DEFAULT_CALL_DURATION)) if status == "completed" else 0
+    duration = settings.simulator_call_duration if status == "completed" else 0
     return status, duration
 
 
 def outcome_delay(account) -> float:
-    try:
-        return max(float(account.setting("simulator_delay_seconds", DEFAULT_DELAY_SECONDS)), 0.0)
-    except (TypeError, ValueError):
-        return DEFAULT_DELAY_SECONDS
+    """Seconds before a simulated call ends (settings.simulator_delay_seconds, default 3)."""
+    return AccountSettings.from_account(account).simulator_delay_seconds
 
 
 class SimulatorProvider(Provider):

@@ -86,15 +86,15 @@ def test_ews_registration_end_to_end_with_shuffled_duplicated_status_callbacks(l
         "province_name_en": "Pursat",
         "district_code": "1502",
         "district_name_en": "Kandieng",
-        "commune_code": "150203",
+        "commune_code": "150204",
         "commune_name_en": "Kanhchor",
     }
     assert Contact.objects.get(pk=call.contact_id).metadata == {
-        "commune_ids": ["150203"],
+        "commune_ids": ["150204"],
         "language_code": "khm",
-        "latest_commune_id": "150203",
+        "latest_commune_id": "150204",
         "latest_address_en": "Kanhchor, Kandieng, Pursat",
-        "latest_address_km": "Kanhchor, Kandieng, ពោធិ៍សាត់",
+        "latest_address_km": "កញ្ជរ, កណ្ដៀង, ពោធិ៍សាត់",
     }
     events = RemotePhoneCallEvent.objects.filter(phone_call=call)
     assert events.count() == voice_requests + len(callbacks)

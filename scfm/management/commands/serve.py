@@ -1,3 +1,4 @@
+import io
 import os
 import signal
 import subprocess
@@ -7,8 +8,6 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from accounts.services import super_admin_token_ensure
 
 
 class Command(BaseCommand):
@@ -20,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        token = super_admin_token_ensure()
+        bootstrap_output = io.StringIO()
+        call_command("bootstrap", stdout=bootstrap_output)  # prints the super-admin token last
+        token = bootstrap_output.getvalue().splitlines()[-1]
         python = sys.executable
         concurrency = os.environ.get("SCFM_WORKER_CONCURRENCY", "2")
         commands = {
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
             f"broker: {settings.CELERY_BROKER_URL.split('://')[0]}"
         )
-        self.stdout.write(f"Super-admin access token: {token.token}")
+        self.stdout.write(f"Super-admin access token: {token}")
         self.stdout.flush()
 
         stopping = False

@@ -1,4 +1,7 @@
-"""Rails-style bracket keys (`metadata[foo]=bar`, `q[ids][]=1`, `[metadata][name]=Alice`) to nested dicts."""
+"""Rails-style bracket keys (`metadata[foo]=bar`, `q[ids][]=1`, `[metadata][name]=Alice`) to nested dicts.
+
+Never raises: a malformed key is kept as it is. Used by the API's parsers and query-string filters.
+"""
 
 import re
 from collections.abc import Iterable
