@@ -1,6 +1,11 @@
-"""Reading contact CSV files: the header, typed columns, and rows parsed in chunks (no database access).
+"""Reading contact CSV files: the whole-file check, the header, typed columns, and rows parsed in chunks (no
+database access).
 
 File format (documented in docs/contact-import.md):
+- as spreadsheet programs save it: `,`, `;` or tab between cells (detect_dialect: the one that makes `msisdn` a
+  header column; Excel's `sep=;` line), UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1252 for a file with no
+  UTF-8 in it (detect_encoding, over the whole file); CRLF, LF or CR line ends; quoted cells may span lines;
+- check_csv checks all of it before the first row is written, and names the line where a bad record starts;
 - a header row with a `msisdn` column; every other column becomes a metadata key;
 - a column may declare its type as `name:type`: `string` (default), `number`, `boolean`, `date` (YYYY-MM-DD),
   `list` (items separated by `|`); an empty cell leaves that key untouched;
