@@ -389,3 +389,11 @@ def test_webhook_never_stores_another_number_when_caller_is_refused(db, family, 
     account, response = inbound_call(written)
     assert response.status_code < 500
     assert not Contact.objects.filter(account=account).exists()
+
+
+# settings holding numbers ------------------------------------------------------------------------------------------
+def test_ews_feedback_numbers_are_read_like_every_other_number(settings):
+    from call_flow_logic.ews_registration import feedback_msisdns
+
+    settings.SCFM_EWS_FEEDBACK_MSISDNS = "\u202d+855 12 345 678\u202c, 85512345679.0,+252660000001"
+    assert feedback_msisdns() == {NUMBER, "+85512345679", "+252660000001"}
