@@ -9,7 +9,8 @@ The dispatcher works in two steps so that a call is never dialled twice:
    calling the provider; a redelivered or duplicated task finds the stamp and does nothing.
 
 `account_calls_dispatch` runs claims in a loop for one account under the `dispatch:<account>` lease;
-`account_dispatch_kick` is the one way to ask for that (callouts on start/resume, batch operations, the scheduler).
+`account_dispatch_kick` is the one way to ask for that (callouts on start/resume, batch operations, the scheduler);
+at most one kick per account is pending in the broker at a time (`dispatch_pending_mark`).
 """
 
 import time
@@ -25,7 +26,7 @@ from accounts.models import Account
 from accounts.settings import AccountSettings
 
 from .leases import WORKER_ID, lease_acquire, lease_release
-from .models import DispatchState, PhoneCall
+from .models import DispatchState, PhoneCall, SchedulerLease
 from .selectors import due_phone_calls
 from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
 
@@ -123,9 +124,29 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     return queued
 
 
+def dispatch_pending_seconds() -> float:
+    """How long a pending dispatch kick keeps others out: 3 scheduler intervals, at least 30 s (a kick whose message
+    was lost blocks no longer than that)."""
+    return max(3 * settings.SCFM_SCHEDULER_INTERVAL, 30.0)
+
+
+def dispatch_pending_mark(*, account_id: int) -> bool:
+    """Note that a dispatch of the account is about to be enqueued; False when one is already pending (enqueued and
+    not yet started), so the caller enqueues nothing. A row of SchedulerLease, so it works on any database and
+    broker (SQLite with the file-system broker too); the pending dispatch clears it when it starts."""
+    name = f"dispatch-pending:{account_id}"
+    return lease_acquire(name=name, seconds=dispatch_pending_seconds(), owner=uuid.uuid4().hex)
+
+
+def dispatch_pending_clear(*, account_id: int) -> None:
+    """The account's pending dispatch has started: the next kick may enqueue another."""
+    SchedulerLease.objects.filter(name=f"dispatch-pending:{account_id}").update(expires_at=timezone.now())
+
+
 def account_dispatch_kick(account_id: int) -> None:
     """Ask for the account's due calls to be dispatched now: one `dispatch_account_calls` task (callouts on start
-    and resume, batch operations that queue calls, the scheduler tick). Call it after commit."""
+    and resume, batch operations that queue calls, the scheduler tick), unless one is already pending (the task's
+    DispatchKickTask base checks `dispatch_pending_mark`). Call it after commit."""
     from .tasks import dispatch_account_calls
 
     dispatch_account_calls.delay(account_id)
