@@ -10,14 +10,18 @@ from scfm.query.params import unknown_names
 
 class WriteSerializer(serializers.Serializer):
     """A request body's serializer: a top-level name it does not declare is a 422 naming it
-    (`{"nickname": ["is not a known parameter"]}`), never silently ignored. Names inside its fields' values
-    (metadata, settings, parameters) are the fields' business."""
+    (`{"nickname": ["is not a known parameter"]}`, or `["is read-only"]` for a name in the context's
+    `read_only_names`, e.g. a resource's `id` or a participation's `contact_id` on update), never silently ignored.
+    Names inside its fields' values (metadata, settings, parameters) are the fields' business."""
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             errors = unknown_names(data, [name for name, field in self.fields.items() if not field.read_only])
+            read_only = self.context.get("read_only_names", ())
             if errors:
-                raise serializers.ValidationError(errors)
+                raise serializers.ValidationError(
+                    {name: ["is read-only"] if name in read_only else messages for name, messages in errors.items()}
+                )
         return super().to_internal_value(data)
 
 

@@ -112,6 +112,12 @@ class ResourceViewSet(GenericViewSet):
     def read(self, instance, **kwargs):
         return self.read_serializer_class(instance, context=self.get_serializer_context(), **kwargs).data
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.read_serializer_class is not None:  # what the resource shows: a body naming one it can't write
+            context["read_only_names"] = frozenset(self.read_serializer_class().fields)  # hears "is read-only"
+        return context
+
     def validated(self, serializer_class=None, instance=None, partial=False) -> dict:
         serializer_class = serializer_class or self.get_serializer_class()
         serializer = serializer_class(
