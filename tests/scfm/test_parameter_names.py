@@ -590,3 +590,29 @@ def test_provider_webhooks_are_exempt_from_the_name_checks(db):
     params = callback_params(CallStatus="ringing", StirVerstat="TN-Validation-Passed-A", **{"Odd]": "1", "": "x"})
     response = signed_post(Client(), f"/twilio_webhooks/phone_call_events?phone_call_id={call.pk}", params)
     assert response.status_code == 200, response.content
+
+
+def test_previews_read_page_per_page_and_sort_but_no_filters(client_for, account):
+    operation = BatchOperationFactory(callout=CalloutFactory(account=account))
+    ContactFactory(account=account)
+    preview = f"/api/batch_operations/{operation.pk}/preview/contacts"
+    assert client_for.get(f"{preview}?page=1&per_page=5&sort=-id").status_code == 200
+    response = client_for.get(f"{preview}?q[metadata][gender]=f")
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"q": ["is not a known parameter"]}}
+
+
+def test_v1_population_update_names_an_unknown_contact_filter(client_for, account):
+    operation = BatchOperationFactory(
+        callout=CalloutFactory(account=account), parameters={"contact_filter_params": {"metadata": {"a": "1"}}}
+    )
+    response = client_for.generic(
+        "PUT",
+        f"/api/callout_populations/{operation.pk}",
+        "contact_filter_params[location]=battambang",
+        content_type=FORM,
+    )
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"contact_filter_params": {"location": ["is not a known filter"]}}}
+    operation.refresh_from_db()
+    assert operation.parameters == {"contact_filter_params": {"metadata": {"a": "1"}}}
