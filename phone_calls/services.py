@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -62,7 +63,10 @@ def phone_call_create(
     call_flow_logic: str | None = None,
 ) -> PhoneCall:
     """A new `created` call for a participation; 422 while the participation has a live call."""
-    fields = {"remote_request_params": remote_request_params or {}, "metadata": merge_metadata({}, metadata)}
+    fields: dict[str, Any] = {
+        "remote_request_params": remote_request_params or {},
+        "metadata": merge_metadata({}, metadata),
+    }
     if call_flow_logic:
         fields["call_flow_logic"] = call_flow_logic
     try:
@@ -301,7 +305,7 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
         except ValueError as error:
             provider, result = None, CreateResult(CreateOutcome.REJECTED, error_message=str(error))
         else:
-            result = provider.create_call(call, call_request_params(call))
+            result = provider.create_call(call, call_request_params(call))  # type: ignore[union-attr]
         return _record_create_result(call.pk, result, provider)
 
 

@@ -119,7 +119,7 @@ def nest_querydict(querydict) -> dict:
     """Nest a Django QueryDict, keeping every value given for `key[]` keys (the last one for other keys).
 
     Raises ParamError as `nest` does."""
-    items = []
+    items: list[tuple[str, object]] = []
     for key, values in querydict.lists():
         if key.endswith("[]"):
             items.extend((key, value) for value in values)
