@@ -27,7 +27,7 @@ class BatchOperationHandler:
         """Every parameter name the type reads."""
         return {*self.filter_params, *self.option_params}
 
-    def check_parameter_names(self, parameters: dict, defaults: dict | None = None) -> None:
+    def check_parameter_names(self, parameters: dict | None, defaults: dict | None = None) -> None:
         """Raise DomainError `{"parameters": {name: ["is not a known parameter"]}}` for each name of the given
         `parameters` or of the account's `defaults` (the setting `settings_key`; such names say so) the type does
         not read. Names inside the values (filters' JSON paths, remote_request_params) are not checked here."""

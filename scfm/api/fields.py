@@ -52,4 +52,3 @@ class MetadataWriteSerializer(WriteSerializer):
         required=False,
         error_messages={"invalid_choice": "must be one of: merge, replace, deep_merge"},
     )
-
