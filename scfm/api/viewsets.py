@@ -112,17 +112,14 @@ class ResourceViewSet(GenericViewSet):
     def read(self, instance, **kwargs):
         return self.read_serializer_class(instance, context=self.get_serializer_context(), **kwargs).data
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.read_serializer_class is not None:  # what the resource shows: a body naming one it can't write
-            context["read_only_names"] = frozenset(self.read_serializer_class().fields)  # hears "is read-only"
-        return context
-
     def validated(self, serializer_class=None, instance=None, partial=False) -> dict:
+        """The request body validated by `serializer_class` (the action's write serializer by default); a 422 for
+        bad values or a name it does not declare ("is read-only" when the resource shows that name)."""
         serializer_class = serializer_class or self.get_serializer_class()
-        serializer = serializer_class(
-            instance=instance, data=self.request.data, partial=partial, context=self.get_serializer_context()
-        )
+        context = self.get_serializer_context()
+        if self.read_serializer_class is not None:
+            context["read_only_names"] = frozenset(self.read_serializer_class().fields)
+        serializer = serializer_class(instance=instance, data=self.request.data, partial=partial, context=context)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
