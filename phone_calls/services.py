@@ -154,6 +154,25 @@ def lease_release(*, name: str, owner: str = WORKER_ID) -> None:
     SchedulerLease.objects.filter(name=name, owner=owner).update(expires_at=timezone.now())
 
 
+def dispatch_pending_seconds() -> float:
+    """How long a pending dispatch kick keeps others out: 3 scheduler intervals, at least 30 s (a kick whose message
+    was lost blocks no longer than that)."""
+    return max(3 * settings.SCFM_SCHEDULER_INTERVAL, 30.0)
+
+
+def dispatch_pending_mark(*, account_id: int) -> bool:
+    """Note that a dispatch of the account is about to be enqueued; False when one is already pending (enqueued and
+    not yet started), so the caller enqueues nothing. A row of SchedulerLease, so it works on any database and
+    broker (SQLite with the file-system broker too); the pending dispatch clears it when it starts."""
+    name = f"dispatch-pending:{account_id}"
+    return lease_acquire(name=name, seconds=dispatch_pending_seconds(), owner=uuid.uuid4().hex)
+
+
+def dispatch_pending_clear(*, account_id: int) -> None:
+    """The account's pending dispatch has started: the next kick may enqueue another."""
+    SchedulerLease.objects.filter(name=f"dispatch-pending:{account_id}").update(expires_at=timezone.now())
+
+
 # -- dispatching --------------------------------------------------------------------------------------------------
 def max_calls_per_second(account: Account) -> float:
     """The account's pacing (settings.max_calls_per_second, default 10); 0 turns pacing off."""

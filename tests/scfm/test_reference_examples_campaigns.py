@@ -1,7 +1,6 @@
 """rest-api-current.txt's callouts, callout participations, batch operations, phone calls and remote phone call events
 examples, replayed as its curl commands send them (a JSON document with curl's default form content type)."""
 
-
 from batch_operations.models import BatchOperation
 from callouts.models import Callout, CalloutParticipation
 from phone_calls.models import RemotePhoneCallEvent
