@@ -213,10 +213,14 @@ class TimestampedFilterSet(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         for name, value in self.form.cleaned_data.items():
+            filter_ = self.filters[name]
             try:
-                queryset = self.filters[name].filter(queryset, value)
+                queryset = filter_.filter(queryset, value)
             except QueryError as error:
-                raise QueryError({name: error.detail if error.key is None else error.errors}) from None
+                detail = error.detail if error.key is None else error.errors
+                if isinstance(detail, dict) and set(detail) == {filter_.field_name}:  # a filter that named itself
+                    detail = detail[filter_.field_name]
+                raise QueryError({name: detail}) from None
         return queryset
 
     locals().update(timestamp_filters("created_at"))
