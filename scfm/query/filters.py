@@ -236,14 +236,18 @@ class ResourceFilterSet(TimestampedFilterSet):
 def apply_filters(filterset_class, data: dict, queryset, *, error_key: str | None = "q"):
     """`queryset` narrowed by `data` (`{"status": "a,b", "metadata": {...}}`), validated against the FilterSet.
 
-    Raises QueryError (a DomainError, so a 422) for a `data` that is not a dict, an unknown filter name or a bad
-    value, with the messages under `error_key` (None: unkeyed, for a caller that keys them itself).
+    Raises QueryError (a DomainError, so a 422) for a `data` that is not a dict, an unknown filter name, a filter
+    named without a value (`q[status]=`, `{"msisdn": null}`: "can't be blank") or a bad value, with the messages
+    under `error_key` (None: unkeyed, for a caller that keys them itself).
     """
     if not isinstance(data, dict):
         raise QueryError(["must be a hash of filters"], error_key)
     unknown = unknown_names(data, filterset_class.base_filters, "is not a known filter")
     if unknown:
         raise QueryError(unknown, error_key)
+    blank = {name: ["can't be blank"] for name, value in data.items() if value is None or value in ("", [])}
+    if blank:  # a filter named without a value is never "no filter" (a population would take everyone)
+        raise QueryError(blank, error_key)
     filterset = filterset_class(data=data, queryset=queryset)
     if not filterset.is_valid():
         raise QueryError(

@@ -13,7 +13,9 @@ operation parameters):
 - an unknown filter name: inside `q`, inside `q[callout_filter_params]`, inside `contact_filter_params`,
   `callout_filter_params`, `callout_participation_filter_params`, `phone_call_filter_params`; a filter hash that
   is not a hash (`""` included) is a 422 too, never "no filter";
-- an unknown batch operation parameter, per type, given or from the account's settings.
+- an unknown batch operation parameter, per type, given or from the account's settings;
+- a filter named without a value (`q[status]=`, `?status=`, `contact_filter_params[msisdn]=`, JSON null): "can't be
+  blank", so a population never takes everyone because a filter had no value.
 
 And what stays accepted: the legacy forms the contract keeps (leading-bracket `[metadata][name]=…`, v1's unnested
 `?metadata[foo]=bar` / `?status=…`, top-level `contact_filter_params`, `account_sid`/`account_id`, JSON sent with a
@@ -616,3 +618,53 @@ def test_v1_population_update_names_an_unknown_contact_filter(client_for, accoun
     assert response.json() == {"errors": {"contact_filter_params": {"location": ["is not a known filter"]}}}
     operation.refresh_from_db()
     assert operation.parameters == {"contact_filter_params": {"metadata": {"a": "1"}}}
+
+
+# --- a filter named without a value: a 422, never "no filter" -------------------------------------------------------
+
+BLANK_LIST_FILTERS = [
+    ("/api/contacts?q[msisdn]=", "msisdn"),
+    ("/api/contacts?q[metadata]=", "metadata"),
+    ("/api/contacts?q[created_at_after]=", "created_at_after"),
+    ("/api/callouts?q[status]=", "status"),
+    ("/api/callouts?status=", "status"),  # v1's unnested form
+    ("/api/phone_calls?q[callout_id]=", "callout_id"),
+]
+
+
+@pytest.mark.parametrize(("url", "name"), BLANK_LIST_FILTERS)
+def test_list_is_unprocessable_when_a_filter_is_named_without_a_value(client_for, url, name):
+    response = client_for.get(url)
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"q": {name: ["can't be blank"]}}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "type=BatchOperation::CalloutPopulation&parameters[contact_filter_params][msisdn]=",
+        "type=BatchOperation::CalloutPopulation&parameters[contact_filter_params][metadata]=",
+        "type=BatchOperation::CalloutPopulation&parameters[contact_filter_params][updated_at_before]=",
+    ],
+)
+def test_population_is_never_created_when_a_filter_is_named_without_a_value(client_for, callout_with_contacts, body):
+    response = client_for.generic(
+        "POST", f"/api/callouts/{callout_with_contacts.pk}/batch_operations", body, content_type=FORM
+    )
+    assert response.status_code == 422, response.content
+    name = body.rsplit("[", 1)[1].split("]")[0]
+    assert response.json() == {"errors": {"contact_filter_params": {name: ["can't be blank"]}}}
+    assert not BatchOperation.objects.exists()
+
+
+def test_phone_call_batch_is_unprocessable_when_a_callout_filter_is_named_without_a_value(client_for, account):
+    callout = CalloutFactory(account=account, status="running")
+    PhoneCallFactory(callout_participation=CalloutParticipationFactory(callout=callout))
+    response = client_for.post(
+        "/api/batch_operations",
+        {"type": QUEUE, "parameters": {"callout_filter_params": {"status": None}}},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"callout_filter_params": {"status": ["can't be blank"]}}}
+    assert not BatchOperation.objects.exists()
