@@ -9,6 +9,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from scfm.health import scheduler_tick_record
+
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -54,3 +56,4 @@ def scheduler_tick() -> None:
     requeued, expired = services.phone_calls_sweep_queued()
     if fetched or requeued or expired:
         logger.info("scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired", fetched, requeued, expired)
+    scheduler_tick_record()  # read by /health (scfm.health.SchedulerTick)

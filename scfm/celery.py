@@ -1,14 +1,22 @@
-"""The Celery application: tasks are discovered in every app's tasks.py; beat runs the dialling scheduler."""
+"""The Celery application: tasks are discovered in every app's tasks.py; beat runs the dialling scheduler.
+
+Logging is Django's (settings.LOGGING, JSON with SCFM_LOG_FORMAT=json) in the worker and beat too: connecting
+`setup_logging` stops Celery from replacing the root handler, and the task signals tag each task's lines with the
+ids it takes (scfm.logging). Beat records each scheduler tick it sends (scfm.health.heartbeat_record), which its
+container probe reads.
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scfm.settings")
 
 app = Celery("scfm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+SCHEDULER_TICK_TASK = "phone_calls.tasks.scheduler_tick"
 
 
 @app.on_after_configure.connect
@@ -18,6 +26,39 @@ def schedule_periodic_tasks(sender, **kwargs) -> None:
 
     sender.add_periodic_task(
         settings.SCFM_SCHEDULER_INTERVAL,
-        sender.signature("phone_calls.tasks.scheduler_tick"),
+        sender.signature(SCHEDULER_TICK_TASK),
         name="phone-calls-scheduler-tick",
     )
+
+
+@signals.setup_logging.connect
+def logging_from_django_settings(**kwargs) -> None:
+    """Worker and beat log through settings.LOGGING like every other SCFM process (Celery's own set-up is
+    skipped, so it never replaces the root handler with its plain-text one)."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.task_prerun.connect
+def _bind_task_ids(**kwargs) -> None:
+    from scfm.logging import task_ids_bind
+
+    task_ids_bind(**kwargs)
+
+
+@signals.task_postrun.connect
+def _unbind_task_ids(**kwargs) -> None:
+    from scfm.logging import task_ids_unbind
+
+    task_ids_unbind(**kwargs)
+
+
+@signals.before_task_publish.connect(sender=SCHEDULER_TICK_TASK)
+def _scheduler_tick_sent(**kwargs) -> None:
+    """Beat's own heartbeat: the time it last sent the scheduler tick (read by `python -m scfm.health beat`)."""
+    from scfm.health import BEAT_HEARTBEAT, heartbeat_record
+
+    heartbeat_record(BEAT_HEARTBEAT)
