@@ -1,5 +1,6 @@
 """Django settings for SCFM. Every setting comes from an environment variable (see README.md)."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -159,6 +160,8 @@ REGISTERED_CALL_FLOW_LOGIC = [
 ]
 
 SCFM_LOG_FORMAT = os.environ.get("SCFM_LOG_FORMAT", "text")
+if SCFM_LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python warnings become log lines too (logger py.warnings), so JSON as well
 SCFM_LOG_LEVEL = os.environ.get("SCFM_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
