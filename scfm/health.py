@@ -132,7 +132,9 @@ class Workers(HealthCheck):
         from scfm.celery import app
 
         try:
-            replies = app.control.inspect(timeout=self.timeout.total_seconds()).active_queues() or {}
+            with app.connection_for_read() as connection:
+                inspect = app.control.inspect(timeout=self.timeout.total_seconds(), connection=connection)
+                replies = inspect.active_queues() or {}
         except Exception as exc:  # noqa: BLE001 - broker down, transport without broadcast...
             raise ServiceUnavailable(f"cannot reach the workers: {exc}") from exc
         if not replies:
@@ -190,7 +192,8 @@ def _probe_worker(hostname: str) -> tuple[bool, str]:
     from scfm.celery import app
 
     timeout = settings.SCFM_HEALTH_WORKER_TIMEOUT
-    replies = app.control.ping(destination=[hostname], timeout=timeout) or []
+    with app.connection_for_read() as connection:
+        replies = app.control.ping(destination=[hostname], timeout=timeout, connection=connection) or []
     if any(hostname in reply for reply in replies):
         return True, f"{hostname} answered"
     return False, f"{hostname} did not answer within {timeout:g} s"
