@@ -61,9 +61,7 @@ def task_ids_bind(sender=None, task_id: str | None = None, task=None, args=(), k
         bound = inspect.signature(task.run).bind_partial(*(args or ()), **(kwargs or {})).arguments
     except (TypeError, ValueError):
         return
-    tokens = [
-        (var, var.set(bound[name])) for name, var in CONTEXT_IDS.items() if isinstance(bound.get(name), int)
-    ]
+    tokens = [(var, var.set(bound[name])) for name, var in CONTEXT_IDS.items() if isinstance(bound.get(name), int)]
     if tokens and task_id:
         _task_tokens[task_id] = tokens
 

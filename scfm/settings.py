@@ -195,7 +195,7 @@ if SENTRY_DSN:
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         environment=os.environ.get("SENTRY_ENVIRONMENT") or "production",
-        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", 0)),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
         send_default_pii=False,  # no request bodies, cookies or user details: phone numbers stay out of Sentry
         integrations=[DjangoIntegration(), CeleryIntegration()],
     )
