@@ -136,9 +136,12 @@ def test_unsupported_method_is_a_json_error(client_for):
 
 
 def test_health_is_ok_when_database_and_broker_answer(db):
-    response = APIClient().get("/health")
+    response = APIClient().get("/health/ready")  # /health needs workers and a scheduler too: tests/ops/test_health.py
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": {"ok": True}, "broker": {"ok": True}}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": {"ok": True}, "broker": {"ok": True}, "migrations": {"ok": True}},
+    }
 
 
 @pytest.fixture
@@ -153,7 +156,7 @@ def unreachable_broker():
 
 
 def test_health_is_unavailable_when_broker_is_unreachable(db, unreachable_broker):
-    response = APIClient().get("/health")
+    response = APIClient().get("/health/ready")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
