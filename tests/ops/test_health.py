@@ -33,9 +33,10 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def broker_url():
+def broker_url(monkeypatch):
     """Point the in-process Celery app at a broker for the test; restored afterwards. The app's connection and
     producer pools (control commands publish through them) are dropped each time, so they follow the URL."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery reads it before app.conf
     previous = app.conf.broker_url
 
     def use(url: str) -> str:
