@@ -32,14 +32,17 @@ def schedule_periodic_tasks(sender, **kwargs) -> None:
 
 
 @signals.setup_logging.connect
-def logging_from_django_settings(**kwargs) -> None:
+def logging_from_django_settings(loglevel=None, **kwargs) -> None:
     """Worker and beat log through settings.LOGGING like every other SCFM process (Celery's own set-up is
-    skipped, so it never replaces the root handler with its plain-text one)."""
+    skipped, so it never replaces the root handler with its plain-text one), at the level given by their
+    `--loglevel` (compose passes SCFM_LOG_LEVEL)."""
     import logging.config
 
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
 
 
 @signals.task_prerun.connect

@@ -37,16 +37,17 @@ def broker_url(monkeypatch):
     """Point the in-process Celery app at a broker for the test; restored afterwards. The app's connection and
     producer pools (control commands publish through them) are dropped each time, so they follow the URL."""
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery reads it before app.conf
-    previous = app.conf.broker_url
+    keys = ("broker_url", "broker_read_url", "broker_write_url")
+    previous = {key: app.conf.get(key) for key in keys}  # the raw values (read/write None: they follow broker_url)
 
-    def use(url: str) -> str:
-        app.conf.broker_url = url
+    def use(url: str | None, **urls) -> None:
+        for key in keys:
+            app.conf[key] = urls.get(key, url)
         app._pool = None
         app.amqp._producer_pool = None
-        return url
 
     yield use
-    use(previous)
+    use(None, **previous)
 
 
 @pytest.fixture

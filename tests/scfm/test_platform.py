@@ -148,11 +148,13 @@ def test_health_is_ok_when_database_and_broker_answer(db):
 def unreachable_broker():
     from scfm.celery import app
 
-    saved = app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options
+    keys = ("broker_url", "broker_write_url", "broker_transport_options")
+    saved = {key: app.conf.get(key) for key in keys}  # raw values: broker_write_url stays None (follows broker_url)
     app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     app.conf.broker_transport_options = {}
     yield
-    app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options = saved
+    for key, value in saved.items():
+        app.conf[key] = value
 
 
 def test_health_is_unavailable_when_broker_is_unreachable(db, unreachable_broker):
