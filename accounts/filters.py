@@ -1,4 +1,4 @@
-from scfm.api.filters import ResourceFilterSet
+from scfm.query.filters import ResourceFilterSet
 
 from .models import AccessToken, Account, User
 

@@ -7,23 +7,19 @@ INSERT ... SELECT ... ON CONFLICT DO NOTHING for participations, INSERT ... SELE
 skipped by the unique constraints, so running again never duplicates and only adds who is missing.
 """
 
-import json
-
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from callouts.models import CalloutParticipation
 from contacts.filters import ContactFilter
 from contacts.models import Contact
 from phone_calls.models import PhoneCall
-from scfm.api.filters import apply_filters
-from scfm.errors import DomainError
+from scfm.query.filters import apply_filters
 
+from .base import BatchOperationHandler
 from .models import BatchOperation
-from .registry import BatchOperationHandler
 
 
 def population_chunk_size() -> int:
@@ -32,7 +28,8 @@ def population_chunk_size() -> int:
 
 
 def matching_contacts(account_id: int, parameters: dict) -> QuerySet[Contact]:
-    """The account's contacts selected by parameters.contact_filter_params (the contacts `q[...]` language)."""
+    """The account's contacts selected by parameters.contact_filter_params (the contacts `q[...]` language); bad
+    filters raise QueryError (a 422) keyed under contact_filter_params."""
     filters = (parameters or {}).get("contact_filter_params") or {}
     return apply_filters(
         ContactFilter, filters, Contact.objects.filter(account_id=account_id), error_key="contact_filter_params"
@@ -79,10 +76,7 @@ class CalloutPopulation(BatchOperationHandler):
     requires_callout = True
 
     def validate_parameters(self, *, account, callout, parameters: dict) -> None:
-        try:
-            matching_contacts(account.pk, parameters)
-        except ValidationError as exc:
-            raise DomainError(json.loads(json.dumps(exc.detail))) from None
+        matching_contacts(account.pk, parameters)
 
     def preview(self, operation, resource: str) -> QuerySet:
         if resource != "contacts":

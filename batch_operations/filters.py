@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from scfm.api.filters import CsvFilter, JSONFilter, ResourceFilterSet
+from scfm.query.filters import CsvFilter, JSONFilter, ResourceFilterSet
 
 from .models import BatchOperation
 

@@ -23,19 +23,18 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from callouts.filters import CalloutFilter, CalloutParticipationFilter
 from callouts.models import Callout, CalloutParticipation
 from contacts.models import Contact
-from phone_calls.api.serializers import RemoteRequestParamsField
 from phone_calls.filters import PhoneCallFilter
 from phone_calls.models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
-from scfm.api.filters import apply_filters, csv_values
+from phone_calls.remote_request_params import remote_request_params_errors
 from scfm.errors import DomainError
+from scfm.query.filters import QueryError, apply_filters, csv_values
 
+from .base import BatchOperationHandler
 from .models import BatchOperation
-from .registry import BatchOperationHandler
 
 CHUNK_SIZE = 500
 DEFAULT_MAX_PER_PERIOD_HOURS = 24
@@ -71,8 +70,8 @@ def _filtered(filterset_class, parameters: dict, name: str, queryset: QuerySet) 
         return queryset
     try:
         return apply_filters(filterset_class, filters, queryset, error_key=None)
-    except ValidationError as exc:
-        raise DomainError({name: json.loads(json.dumps(exc.detail))}) from None
+    except QueryError as exc:
+        raise exc.under(name) from None
 
 
 def _period_statuses(parameters: dict) -> list[str]:
@@ -235,10 +234,9 @@ class PhoneCallCreate(PhoneCallOperation):
         params = parameters.get("remote_request_params")
         if not params:
             raise DomainError({"remote_request_params": ["can't be blank"]})
-        try:
-            RemoteRequestParamsField().run_validation(params)
-        except ValidationError as exc:
-            raise DomainError({"remote_request_params": [str(message) for message in exc.detail]}) from None
+        errors = remote_request_params_errors(params)
+        if errors:
+            raise DomainError({"remote_request_params": errors})
         super().validate_parameters(account=account, callout=callout, parameters=parameters)
 
     def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet[CalloutParticipation]:

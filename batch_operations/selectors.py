@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from accounts.models import Account
 
 from .models import BatchOperation
+from .registry import handler_for
 
 
 def batch_operation_list(*, account: Account, type: str | None = None) -> QuerySet[BatchOperation]:
@@ -15,6 +16,4 @@ def batch_operation_list(*, account: Account, type: str | None = None) -> QueryS
 
 def batch_operation_preview(*, batch_operation: BatchOperation, resource: str) -> QuerySet:
     """What the operation would affect if it ran now (e.g. the contacts a population would add)."""
-    from .registry import handler_for
-
     return handler_for(batch_operation.type).preview(batch_operation, resource)

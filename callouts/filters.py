@@ -3,7 +3,8 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from scfm.api.filters import BooleanFilter, CsvField, CsvFilter, MsisdnFilter, NestedFilter, ResourceFilterSet
+from contacts.filters import MsisdnFilter
+from scfm.query.filters import BooleanFilter, CsvField, CsvFilter, NestedFilter, ResourceFilterSet
 
 from .models import Callout, CalloutParticipation
 

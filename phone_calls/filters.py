@@ -1,13 +1,7 @@
 """q[...] filters of phone calls (getting-started.md "Managing Phone Calls" / rest-api-v2.md)."""
 
-from scfm.api.filters import (
-    CsvFilter,
-    JSONFilter,
-    MsisdnFilter,
-    ResourceFilterSet,
-    comparison_filters,
-    timestamp_filters,
-)
+from contacts.filters import MsisdnFilter
+from scfm.query.filters import CsvFilter, JSONFilter, ResourceFilterSet, comparison_filters, timestamp_filters
 
 from .models import PhoneCall
 

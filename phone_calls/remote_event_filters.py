@@ -2,7 +2,7 @@
 
 import django_filters
 
-from scfm.api.filters import CsvFilter, JSONFilter, ResourceFilterSet, TimestampedFilterSet, comparison_filters
+from scfm.query.filters import CsvFilter, JSONFilter, ResourceFilterSet, TimestampedFilterSet, comparison_filters
 
 from .models import Recording, RemotePhoneCallEvent
 

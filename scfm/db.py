@@ -11,7 +11,7 @@ from django.db import connection
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
     if connection.vendor != "sqlite":
         return
-    from scfm.api.json_query import sqlite_json_match
+    from scfm.query.json_query import sqlite_json_match
 
     connection.connection.create_function("scfm_json_match", 2, sqlite_json_match, deterministic=True)
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from scfm.api.fields import CallFlowLogicField, HashField, MetadataWriteSerializer
+from call_flow_logic.api.fields import CallFlowLogicField
+from scfm.api.fields import HashField, MetadataWriteSerializer
 
 from ..models import Callout, CalloutParticipation
 

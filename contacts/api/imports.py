@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
-from scfm.api.filters import CsvFilter, TimestampedFilterSet
 from scfm.api.viewsets import ResourceViewSet
+from scfm.query.filters import CsvFilter, TimestampedFilterSet
 
 from .. import imports, selectors
 from ..models import ContactImport

@@ -1,16 +1,10 @@
-import inspect
-
 from rest_framework import serializers
-from twilio.rest.api.v2010.account.call import CallList
 
-from scfm.api.fields import CallFlowLogicField, HashField, MetadataWriteSerializer
+from call_flow_logic.api.fields import CallFlowLogicField
+from scfm.api.fields import HashField, MetadataWriteSerializer
 
 from ..models import PhoneCall
-
-# Twilio calls.create parameter names, lowercase and underscored ("from", not "from_"); "to" is always the msisdn.
-REMOTE_REQUEST_PARAM_NAMES = frozenset(
-    name.rstrip("_") for name in inspect.signature(CallList.create).parameters if name != "self"
-)
+from ..remote_request_params import remote_request_params_errors
 
 
 class PhoneCallReadSerializer(serializers.ModelSerializer):
@@ -50,9 +44,9 @@ class RemoteRequestParamsField(HashField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        unknown = sorted(str(key) for key in value if str(key) not in REMOTE_REQUEST_PARAM_NAMES)
-        if unknown:
-            raise serializers.ValidationError(f"contains unknown Twilio call parameters: {', '.join(unknown)}")
+        errors = remote_request_params_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors)
         return value
 
 

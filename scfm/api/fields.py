@@ -26,15 +26,3 @@ class MetadataWriteSerializer(serializers.Serializer):
         required=False,
         error_messages={"invalid_choice": "must be one of: merge, replace, deep_merge"},
     )
-
-
-class CallFlowLogicField(serializers.CharField):
-    """The name of a registered call flow (`CallFlowLogic::HelloWorld`)."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        from call_flow_logic.registry import is_registered
-
-        if not is_registered(value):
-            raise serializers.ValidationError("is not included in the list")
-        return value

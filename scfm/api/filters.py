@@ -1,262 +1,34 @@
-"""The `q[...]` filter language and `sort`, written once and declared per resource with a FilterSet.
+"""The API's filter backends: a request's `q[...]` and `sort` handed to the query kit (scfm.query.filters).
 
-`?q[status]=a,b` (comma = OR), `?q[metadata][gender]=f` (JSON operators, see json_query), `q[created_at_after]=...`,
-`q[msisdn]=...` (normalised), `q[duration_gt]=10`. The legacy unnested form (`?status=...`) works for declared
-filters. Unknown filters, operators and bad values are 422s.
+The language itself (what `q[metadata][x.date.gt]` means, which values are 422s) lives in scfm/query/; these
+backends only read the request. The kit's QueryError is a DomainError, which the exception handler answers with 422.
 """
 
-from datetime import UTC, datetime
-
-import django_filters
-from django import forms
-from django.utils.dateparse import parse_date, parse_datetime
-from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 
-from .json_query import JsonMatch, parse_json_filter
-from .params import nest_querydict
-
-RESERVED_PARAMS = {"page", "per_page", "sort", "access_token", "format", "q"}
-
-
-class RawWidget(forms.Widget):
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
-
-
-class RawField(forms.Field):
-    widget = RawWidget
-
-
-def csv_values(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(item).strip() for item in value if str(item).strip()]
-    return [item.strip() for item in str(value).split(",") if item.strip()]
-
-
-class JSONQueryField(RawField):
-    def to_python(self, value):
-        if value in (None, "", {}):
-            return None
-        try:
-            return parse_json_filter(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-
-class JSONFilter(django_filters.Filter):
-    """Filters a JSON column with the operators of json_query."""
-
-    field_class = JSONQueryField
-
-    def filter(self, qs, value):
-        for condition in value or []:
-            qs = qs.filter(JsonMatch(self.field_name, condition))
-        return qs
-
-
-class CsvField(RawField):
-    def __init__(self, *args, integer=False, **kwargs):
-        self.integer = integer
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        if isinstance(value, dict):
-            raise forms.ValidationError("must be a value or a comma-separated list")
-        values = csv_values(value)
-        if self.integer:
-            try:
-                return [int(item) for item in values]
-            except ValueError:
-                raise forms.ValidationError("must be a comma-separated list of ids") from None
-        return values
-
-
-class CsvFilter(django_filters.Filter):
-    """A plain column filter: `a,b` matches either value."""
-
-    field_class = CsvField
-
-    def __init__(self, *args, integer=False, **kwargs):
-        super().__init__(*args, integer=integer, **kwargs)
-
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
-
-
-class TimestampField(RawField):
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip()
-        parsed_date = parse_date(text)
-        if parsed_date is not None:
-            return parsed_date
-        try:
-            parsed = parse_datetime(text.replace(" ", "T", 1) if "T" not in text else text)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise forms.ValidationError(f"'{text}' is not a date or a time")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-TIMESTAMP_LOOKUPS = {"before": "lt", "or_before": "lte", "after": "gt", "or_after": "gte"}
-
-
-class TimestampFilter(django_filters.Filter):
-    """`<column>_before|_or_before|_after|_or_after`; a bare date compares whole days."""
-
-    field_class = TimestampField
-
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        if isinstance(value, datetime):
-            return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})
-        return qs.filter(**{f"{self.field_name}__date__{self.lookup_expr}": value})
-
-
-def timestamp_filters(column: str) -> dict[str, TimestampFilter]:
-    return {
-        f"{column}_{suffix}": TimestampFilter(field_name=column, lookup_expr=lookup)
-        for suffix, lookup in TIMESTAMP_LOOKUPS.items()
-    }
-
-
-def comparison_filters(column: str) -> dict[str, django_filters.NumberFilter]:
-    return {
-        f"{column}_{suffix}": django_filters.NumberFilter(field_name=column, lookup_expr=lookup)
-        for suffix, lookup in {"gt": "gt", "gteq": "gte", "lt": "lt", "lteq": "lte"}.items()
-    }
-
-
-class MsisdnFilter(django_filters.Filter):
-    """Matches a phone number however it is written (`+252 66 234 5678` == `252662345678`)."""
-
-    field_class = RawField
-
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
-        from contacts.phone_numbers import normalize_msisdn
-
-        values = [normalize_msisdn(item) or item for item in csv_values(value)]
-        return qs.filter(**{f"{self.field_name}__in": values})
-
-
-class BooleanFilter(django_filters.Filter):
-    field_class = RawField
-
-    def __init__(self, *args, apply=None, **kwargs):
-        self.apply = apply
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
-        text = str(value).strip().lower()
-        if text not in ("true", "false", "1", "0", "t", "f"):
-            raise ValidationError({self.field_name: ["must be true or false"]})
-        flag = text in ("true", "1", "t")
-        if self.apply:
-            return self.apply(qs, flag)
-        return qs.filter(**{self.field_name: flag})
-
-
-class NestedFilter(django_filters.Filter):
-    """Applies another resource's FilterSet to a related model (e.g. `callout_filter_params`)."""
-
-    field_class = RawField
-
-    def __init__(self, filterset_class_path: str, *args, **kwargs):
-        self.filterset_class_path = filterset_class_path
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in (None, "", {}):
-            return qs
-        if not isinstance(value, dict):
-            raise ValidationError({self.field_name: ["must be a hash of filters"]})
-        from django.utils.module_loading import import_string
-
-        filterset_class = import_string(self.filterset_class_path)
-        related = apply_filters(filterset_class, value, filterset_class._meta.model.objects.all(), error_key=None)
-        return qs.filter(**{f"{self.field_name}__in": related.values("pk")})
-
-
-class TimestampedFilterSet(django_filters.FilterSet):
-    """What every index can filter on: the created_at / updated_at timestamps."""
-
-    locals().update(timestamp_filters("created_at"))
-    locals().update(timestamp_filters("updated_at"))
-
-
-class ResourceFilterSet(TimestampedFilterSet):
-    """The timestamps plus metadata: every resource that has a metadata column."""
-
-    metadata = JSONFilter(field_name="metadata")
-
-
-def apply_filters(filterset_class, data: dict, queryset, *, error_key: str | None = "q"):
-    """Validate `data` against the FilterSet and return the filtered queryset, or raise a 422."""
-
-    def fail(errors):
-        raise ValidationError({error_key: errors} if error_key else errors)
-
-    if not isinstance(data, dict):
-        fail(["must be a hash of filters"])
-    unknown = sorted(set(data) - set(filterset_class.base_filters))
-    if unknown:
-        fail({name: ["is not a known filter"] for name in unknown})
-    filterset = filterset_class(data=data, queryset=queryset)
-    if not filterset.is_valid():
-        fail({name: [str(message) for message in messages] for name, messages in filterset.errors.items()})
-    return filterset.qs
+from scfm.query.filters import apply_filters, query_filters, sort_queryset
+from scfm.query.params import nest_querydict
 
 
 def request_params(request) -> dict:
+    """The request's query string as a nested dict (`q[status]=a` -> `{"q": {"status": "a"}}`), parsed once."""
     if not hasattr(request, "_nested_params"):
         request._nested_params = nest_querydict(request.query_params)
     return request._nested_params
 
 
 class QueryFilterBackend(BaseFilterBackend):
+    """Filters a list with the view's `filterset_class` and the request's `q[...]` (or legacy `?status=...`)."""
+
     def filter_queryset(self, request, queryset, view):
         filterset_class = getattr(view, "filterset_class", None)
         if filterset_class is None:
             return queryset
-        params = request_params(request)
-        query = params.get("q") or {}
-        if not isinstance(query, dict):
-            raise ValidationError({"q": ["must be a hash of filters"]})
-        legacy = {
-            key: value
-            for key, value in params.items()
-            if key not in RESERVED_PARAMS and key in filterset_class.base_filters and key not in query
-        }
-        return apply_filters(filterset_class, {**legacy, **query}, queryset)
+        return apply_filters(filterset_class, query_filters(request_params(request), filterset_class), queryset)
 
 
 class SortBackend(BaseFilterBackend):
     """`sort=-id,created_at`; newest first by default; unknown columns are a 422."""
 
     def filter_queryset(self, request, queryset, view):
-        raw = request.query_params.get("sort") or "-id"
-        model = queryset.model
-        columns = {field.name for field in model._meta.concrete_fields} | {
-            field.attname for field in model._meta.concrete_fields
-        }
-        ordering = []
-        for item in [part.strip() for part in raw.split(",") if part.strip()]:
-            name = item.lstrip("-")
-            if name not in columns:
-                raise ValidationError({"sort": [f"'{name}' is not a sortable column"]})
-            ordering.append(item if not item.startswith("-") else f"-{name}")
-        return queryset.order_by(*ordering)
+        return sort_queryset(queryset, request.query_params.get("sort"))

@@ -7,7 +7,7 @@ from django.utils.datastructures import MultiValueDict
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
-from .params import nest_querydict
+from scfm.query.params import nest_querydict
 
 
 def _parse_json(raw: bytes):

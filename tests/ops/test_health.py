@@ -37,17 +37,19 @@ def broker_url(monkeypatch):
     """Point the in-process Celery app at a broker for the test; restored afterwards. The app's connection and
     producer pools (control commands publish through them) are dropped each time, so they follow the URL."""
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery reads it before app.conf
-    keys = ("broker_url", "broker_read_url", "broker_write_url")
+    urls = ("broker_url", "broker_read_url", "broker_write_url")
+    keys = (*urls, "broker_transport", "broker_transport_options")  # laptop mode names its transport and folders
     previous = {key: app.conf.get(key) for key in keys}  # the raw values (read/write None: they follow broker_url)
 
-    def use(url: str | None, **urls) -> None:
-        for key in keys:
-            app.conf[key] = urls.get(key, url)
+    def use(url: str) -> None:
+        app.conf.update({key: url for key in urls} | {"broker_transport": None, "broker_transport_options": {}})
         app._pool = None
         app.amqp._producer_pool = None
 
     yield use
-    use(None, **previous)
+    app.conf.update(previous)
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture

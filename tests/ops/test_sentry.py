@@ -58,9 +58,7 @@ def test_sentry_is_off_when_no_dsn_is_set():
     assert not sentry_sdk.get_client().is_active()
 
 
-def test_an_error_is_reported_to_sentry_with_django_and_celery_integrations_when_the_dsn_is_set(
-    fake_sentry, tmp_path
-):
+def test_an_error_is_reported_to_sentry_with_django_and_celery_integrations_when_the_dsn_is_set(fake_sentry, tmp_path):
     script = (
         "import django, logging, json, sentry_sdk; django.setup(); "
         "print(json.dumps(sorted(sentry_sdk.get_client().integrations))); "

@@ -1,4 +1,8 @@
-"""Access-token authentication: Bearer header, HTTP Basic with the token as user name, or ?access_token=."""
+"""Access-token authentication: Bearer header, HTTP Basic with the token as user name, or ?access_token=.
+
+The API's DEFAULT_AUTHENTICATION_CLASSES (scfm/settings.py) name AccessTokenAuthentication; `request.user` is then a
+Principal (the account and the token's permissions), which scfm.api.permissions checks.
+"""
 
 import base64
 import binascii
@@ -10,7 +14,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.models import AccessToken, Account, Permission
+from .models import AccessToken, Account, Permission
+from .services import super_admin_account_ensure
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,6 @@ class AccessTokenAuthentication(BaseAuthentication):
             return None
         if settings.HTTP_BASIC_AUTH_PASSWORD and not hmac.compare_digest(password, settings.HTTP_BASIC_AUTH_PASSWORD):
             raise AuthenticationFailed("Invalid credentials.")
-        from accounts.services import super_admin_account_ensure
-
         return Principal(account=super_admin_account_ensure(), permissions=frozenset(Permission.values))
 
     def authenticate_header(self, request):

@@ -1,4 +1,7 @@
-"""Rails-style bracket keys (`metadata[foo]=bar`, `q[ids][]=1`, `[metadata][name]=Alice`) to nested dicts."""
+"""Rails-style bracket keys (`metadata[foo]=bar`, `q[ids][]=1`, `[metadata][name]=Alice`) to nested dicts.
+
+Never raises: a malformed key is kept as it is. Used by the API's parsers and query-string filters.
+"""
 
 import re
 from collections.abc import Iterable
@@ -50,7 +53,7 @@ def nest(items: Iterable[tuple[str, object]]) -> dict:
 
 def nest_querydict(querydict) -> dict:
     """Nest a Django QueryDict, keeping every value given for `key[]` keys."""
-    items = []
+    items: list[tuple[str, object]] = []
     for key, values in querydict.lists():
         if key.endswith("[]"):
             items.extend((key, value) for value in values)

@@ -4,6 +4,8 @@
 nesting is the JSON path; the last key may carry `.<cast>` (date, numeric) and `.<operator>` (in, any, lt, lteq,
 gt, gteq, exists). PostgreSQL evaluates it in SQL; SQLite through `scfm_json_match`, which follows the same rules,
 so both give the same rows. Nothing here can make the database raise: values that do not cast simply do not match.
+The contract: rest-api-current.txt ("Filtering, Sorting and Pagination"). Parse errors are ValueErrors with a
+message for the user; scfm.query.filters turns them into QueryError (a 422).
 """
 
 import json
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db.models import BooleanField, Expression, F
 
@@ -24,10 +27,13 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 @dataclass(frozen=True)
 class JsonCondition:
+    """One parsed condition: the JSON path (`("address", "city")`), the operator, the optional cast, and the value
+    (text, a list of texts, a bool for `exists`, an ISO date or a decimal string for comparisons)."""
+
     path: tuple[str, ...]
     op: str  # eq, null, in, any, lt, lteq, gt, gteq, exists
     cast: str | None = None
-    value: object = None
+    value: Any = None
 
     def as_spec(self) -> str:
         return json.dumps({"path": list(self.path), "op": self.op, "cast": self.cast, "value": self.value})
@@ -102,7 +108,9 @@ def _condition(path: tuple[str, ...], cast: str | None, op: str | None, value) -
 
 
 def parse_json_filter(data: dict, prefix: tuple[str, ...] = ()) -> list[JsonCondition]:
-    """Flatten a nested filter hash into conditions. Raises ValueError with a message for the user."""
+    """Flatten a nested filter hash (`{"address": {"city": "x"}, "age.gt": 5}`) into conditions, `prefix` being the
+    path above it. Raises ValueError with a message for the user (unknown cast use, a value that is not a date or a
+    number, a hash that is not a hash)."""
     if not isinstance(data, dict):
         raise ValueError("must be a hash of filters")
     conditions: list[JsonCondition] = []
@@ -132,7 +140,7 @@ def _any_candidates(path: tuple[str, ...], values: list[str]) -> list[str] | Non
     cannot be covered (an element's text form matches a string element, or a number or boolean written so)."""
     documents = []
     for value in values:
-        elements = [value]
+        elements: list[object] = [value]
         try:
             parsed = json.loads(value)
         except ValueError:
@@ -150,6 +158,8 @@ def _any_candidates(path: tuple[str, ...], values: list[str]) -> list[str] | Non
 
 
 def postgresql_sql(column: str, condition: JsonCondition) -> tuple[str, list]:
+    """The PostgreSQL boolean SQL (with %s placeholders) and its params for `condition` on the jsonb `column` (SQL
+    already quoted). Never raises on the database side: values that do not cast do not match."""
     path_sql, path_params = _pg_path(condition.path)
     text = f"({column} #>> {path_sql})"
     node = f"({column} #> {path_sql})"
@@ -237,6 +247,7 @@ def _compare(left, op: str, right) -> bool:
 
 
 def evaluate(document, condition: JsonCondition) -> bool:
+    """Does the decoded JSON `document` satisfy `condition`? The reference semantics, equal to postgresql_sql's."""
     node = _walk(document, condition.path)
     op = condition.op
     if op == "null":
@@ -258,6 +269,8 @@ def evaluate(document, condition: JsonCondition) -> bool:
 
 
 def sqlite_json_match(document_text, spec_text) -> int:
+    """SQLite's `scfm_json_match(column, spec)`: 1 if the JSON text matches the condition spec
+    (JsonCondition.as_spec), else 0 (also for text that is not JSON)."""
     try:
         document = json.loads(document_text) if document_text else None
     except ValueError:
