@@ -66,7 +66,8 @@ def worker(redis_url, broker_url, tmp_path):
     broker_url(redis_url)
     started: list[subprocess.Popen] = []
 
-    def start(queues: str = "celery,polling") -> str:
+    def start(queues: str | None = None) -> str:
+        """A worker consuming `queues` (comma-separated; default: every queue of CELERY_TASK_QUEUES)."""
         hostname = f"health{len(started)}@test"
         env = {
             **os.environ,
@@ -75,7 +76,8 @@ def worker(redis_url, broker_url, tmp_path):
             "SCFM_DATA_DIR": str(tmp_path),
         }
         command = [sys.executable, "-m", "celery", "-A", "scfm", "--quiet", "worker", "--pool", "solo"]
-        command += ["--queues", queues, "--hostname", hostname, "--without-gossip", "--without-mingle"]
+        command += ["--hostname", hostname, "--without-gossip", "--without-mingle"]
+        command += ["--queues", queues] if queues else []
         log = tmp_path / f"{hostname}.log"
         with open(log, "w") as stderr:
             started.append(
@@ -184,9 +186,11 @@ def test_health_answers_503_naming_the_queue_no_worker_consumes(
     beat(SCHEDULER_TICK_HEARTBEAT, seconds_ago=1)
     response = anonymous.get("/health")
     assert response.status_code == 503
+    missing = sorted({queue.name for queue in app.conf.task_queues} - {"celery"})
+    assert missing
     assert response.json()["checks"]["workers"] == {
         "ok": False,
-        "error": "no worker consumes the queue(s): polling",
+        "error": f"no worker consumes the queue(s): {', '.join(missing)}",
     }
 
 

@@ -195,13 +195,14 @@ def test_worker_lines_are_json_with_task_id_name_and_phone_call_id_when_a_real_w
     require_postgresql, redis_url, tmp_path
 ):
     import redis
+    from kombu import Connection
 
     from scfm.celery import app
 
     redis.Redis.from_url(redis_url).flushdb()
     env = process_env(tmp_path, CELERY_BROKER_URL=redis_url)
     app.conf.task_always_eager = False  # this test sends to a real worker (the autouse fixture restores it)
-    with app.connection_for_write(redis_url) as conn:
+    with Connection(redis_url) as conn:  # not the app's connection: in laptop mode it names the file transport
         sent = app.send_task("tests.ops.log_lines", args=[42], kwargs={"callout_id": 3}, connection=conn)
     command = [*CELERY, "worker", "--include", "tests.ops.celery_tasks", "--pool", "prefork", "--concurrency", "1"]
     command += ["--hostname", "logging@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
