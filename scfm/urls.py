@@ -24,5 +24,6 @@ urlpatterns = [
     path("health", views.health, name="health"),
 ]
 
+handler400 = "scfm.api.exceptions.json_bad_request"
 handler404 = "scfm.api.exceptions.json_not_found"
 handler500 = "scfm.api.exceptions.json_server_error"
