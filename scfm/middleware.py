@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import JsonResponse
 
+from .api.exceptions import not_found_body
 from .limits import INTEGER_MAX, INTEGER_MIN, MAX_DEPTH, InputRejected, check_pairs
 from .logging import request_id_var
 
@@ -101,7 +102,7 @@ class EdgeMiddleware:
         names no row: 404 before the view builds a query the database can't run."""
         for value in (*view_args, *view_kwargs.values()):
             if isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX:
-                return JsonResponse({"status": 404, "error": "Not Found"}, status=404)
+                return JsonResponse(not_found_body(), status=404)
         return None
 
     @staticmethod

@@ -9,6 +9,8 @@ from rest_framework.filters import BaseFilterBackend
 from scfm.query.filters import apply_filters, query_filters, sort_queryset
 from scfm.query.params import nest_querydict
 
+from .schema import filterset_parameters, sort_parameters
+
 
 def request_params(request) -> dict:
     """The request's query string as a nested dict (`q[status]=a` -> `{"q": {"status": "a"}}`), parsed once."""
@@ -26,9 +28,15 @@ class QueryFilterBackend(BaseFilterBackend):
             return queryset
         return apply_filters(filterset_class, query_filters(request_params(request), filterset_class), queryset)
 
+    def get_schema_operation_parameters(self, view):
+        return filterset_parameters(getattr(view, "filterset_class", None))
+
 
 class SortBackend(BaseFilterBackend):
     """`sort=-id,created_at`; newest first by default; unknown columns are a 422."""
 
     def filter_queryset(self, request, queryset, view):
         return sort_queryset(queryset, request.query_params.get("sort"))
+
+    def get_schema_operation_parameters(self, view):
+        return sort_parameters(view)

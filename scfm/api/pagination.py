@@ -7,6 +7,8 @@ from rest_framework.response import Response
 
 from scfm.limits import INTEGER_MAX, INTEGER_MIN, bounded_int
 
+from .schema import pagination_parameters
+
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 1000
 
@@ -56,3 +58,6 @@ class HeaderPagination(BasePagination):
 
     def get_paginated_response_schema(self, schema):
         return schema
+
+    def get_schema_operation_parameters(self, view):
+        return pagination_parameters()
