@@ -2,8 +2,8 @@
 
 Every operation of /api/schema — including each list's declared `page`, `per_page`, `sort` and `q[...]` filters
 (scfm.api.schema) — gets requests that follow the schema (positive) and requests that break it (negative), with a
-super-admin token and with an ordinary account's token, against PostgreSQL. About 2,600 requests in all (13 per operation and token); the run is
-kept under about two minutes by the number of examples per operation (EXAMPLES).
+super-admin token and with an ordinary account's token, against PostgreSQL. About 2,600 requests in all (13 per
+operation and token); EXAMPLES keeps the run under about two minutes.
 """
 
 import pytest
