@@ -103,7 +103,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "scfm.api.pagination.HeaderPagination",
     "DEFAULT_FILTER_BACKENDS": ["scfm.api.filters.QueryFilterBackend", "scfm.api.filters.SortBackend"],
     "EXCEPTION_HANDLER": "scfm.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "scfm.api.schema.ResourceAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -25,6 +25,7 @@ class BatchOperationViewSet(ResourceViewSet):
     write_serializer_class = BatchOperationWriteSerializer
     update_serializer_class = BatchOperationUpdateSerializer
     filterset_class = BatchOperationFilter
+    page_actions = ("preview_contacts", "preview_callout_participations", "preview_phone_calls", "phone_calls")
     parent_scopes = {"callout_id": ParentScope("callouts.Callout", "callout_id")}
 
     # reads of other resources: they need that resource's read permission

@@ -9,8 +9,6 @@ from rest_framework.filters import BaseFilterBackend
 from scfm.query.filters import apply_filters, query_filters, sort_queryset
 from scfm.query.params import nest_querydict
 
-from .schema import filterset_parameters, sort_parameters
-
 
 def request_params(request) -> dict:
     """The request's query string as a nested dict (`q[status]=a` -> `{"q": {"status": "a"}}`), parsed once."""
@@ -29,6 +27,8 @@ class QueryFilterBackend(BaseFilterBackend):
         return apply_filters(filterset_class, query_filters(request_params(request), filterset_class), queryset)
 
     def get_schema_operation_parameters(self, view):
+        from .schema import filterset_parameters  # drf-spectacular's module imports DRF's views: loaded on demand
+
         return filterset_parameters(getattr(view, "filterset_class", None))
 
 
@@ -39,4 +39,6 @@ class SortBackend(BaseFilterBackend):
         return sort_queryset(queryset, request.query_params.get("sort"))
 
     def get_schema_operation_parameters(self, view):
+        from .schema import sort_parameters
+
         return sort_parameters(view)

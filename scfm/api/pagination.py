@@ -7,8 +7,6 @@ from rest_framework.response import Response
 
 from scfm.limits import INTEGER_MAX, INTEGER_MIN, bounded_int
 
-from .schema import pagination_parameters
-
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 1000
 
@@ -60,4 +58,6 @@ class HeaderPagination(BasePagination):
         return schema
 
     def get_schema_operation_parameters(self, view):
+        from .schema import pagination_parameters  # drf-spectacular's module imports DRF's views: loaded on demand
+
         return pagination_parameters()

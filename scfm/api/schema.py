@@ -4,10 +4,12 @@ per filter of the view's FilterSet (scfm.api.filters.QueryFilterBackend), typed 
 
 drf-spectacular asks each filter backend and the paginator of a list view for `get_schema_operation_parameters(view)`
 (DRF's own hook); they answer with the functions here, so a filter added to a FilterSet is declared with no more work,
-and a fuzzer reading the schema (tests/scfm/test_schema_fuzz.py) reaches every list's filters.
+and a fuzzer reading the schema (tests/scfm/test_schema_fuzz.py) reaches every list's filters. ResourceAutoSchema
+(the DEFAULT_SCHEMA_CLASS) does the same for the actions that answer a page without being a `list`.
 """
 
 import django_filters
+from drf_spectacular.openapi import AutoSchema
 
 from scfm.query.filters import (
     BooleanFilter,
@@ -65,7 +67,9 @@ def filterset_parameters(filterset_class) -> list[dict]:
 
 
 def sort_parameters(view) -> list[dict]:
-    columns = sorted({field.name for field in _model(view)._meta.concrete_fields}) if _model(view) else []
+    """`sort`, listing the columns of the view's model (of its FilterSet) when it has one."""
+    model = _model(view) if view is not None else None
+    columns = sorted({field.name for field in model._meta.concrete_fields}) if model else []
     description = "Columns, comma-separated, `-` for descending (default `-id`)."
     if columns:
         description += " One of: " + ", ".join(columns) + "."
@@ -87,3 +91,13 @@ def _model(view):
         return view.base_queryset().model
     except Exception:  # noqa: BLE001 - a view that can't build its queryset without a request: no column list
         return None
+
+
+class ResourceAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus `page`, `per_page` and `sort` on the GET actions other than `list` that answer
+    a page (a viewset's `page_actions`, e.g. a batch operation's previews): they read no `q[...]`."""
+
+    def _get_pagination_parameters(self):
+        if getattr(self.view, "action", None) in getattr(self.view, "page_actions", ()):
+            return [*pagination_parameters(), *sort_parameters(None)]
+        return super()._get_pagination_parameters()

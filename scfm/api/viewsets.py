@@ -49,6 +49,9 @@ class ResourceViewSet(GenericViewSet):
     filterset_class = None
     parent_scopes: dict[str, ParentScope] = {}
     parent = None
+    # GET actions other than `list` that answer a page (paginated and sorted, no q[...]): the schema declares their
+    # page, per_page and sort (scfm.api.schema.ResourceAutoSchema)
+    page_actions: tuple[str, ...] = ()
 
     @property
     def account(self):

@@ -126,13 +126,16 @@ def test_no_generated_request_gets_a_server_error_when_fuzzing_the_schema(
 
 
 def test_schema_declares_page_per_page_sort_and_filters_when_an_operation_is_a_list(schema):
-    lists = [
-        operation
-        for operation in _operations(schema)
-        if operation.definition.raw.get("operationId", "").endswith("_list")
-    ]
+    def query_names(operation):
+        return {parameter["name"] for parameter in operation.definition.raw.get("parameters", [])}
+
+    operations = {operation.definition.raw["operationId"]: operation for operation in _operations(schema)}
+    lists = [operation for operation_id, operation in operations.items() if operation_id.endswith("_list")]
     assert len(lists) >= 30
     for operation in lists:
-        names = {parameter["name"] for parameter in operation.definition.raw.get("parameters", [])}
-        assert {"page", "per_page", "sort"} <= names, operation.path
-        assert any(name.startswith("q[") for name in names), operation.path
+        assert {"page", "per_page", "sort"} <= query_names(operation), operation.path
+        assert any(name.startswith("q[") for name in query_names(operation)), operation.path
+    pages = [operation for operation_id, operation in operations.items() if "preview" in operation_id]
+    assert len(pages) == 4
+    for operation in pages:
+        assert {"page", "per_page", "sort"} <= query_names(operation), operation.path
