@@ -15,7 +15,8 @@ RUN useradd --create-home --uid 10001 scfm \
     && chown scfm:scfm /data
 
 COPY . .
-RUN pip install . && python -m compileall -q /app
+# Every dependency at the version pinned in requirements.lock: the versions CI tests (`make install` uses the same file).
+RUN pip install . -c requirements.lock && python -m compileall -q /app
 
 USER scfm
 EXPOSE 8000

@@ -7,6 +7,7 @@ registry.py:
 """
 
 import logging
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -59,7 +60,7 @@ def batch_operation_create(
     return BatchOperation.objects.create(
         account=account,
         callout=callout,
-        type=type,
+        type=cast(str, type),  # handler_for rejected a missing type
         parameters=parameters,
         metadata=merge_metadata({}, metadata),
     )
@@ -110,7 +111,7 @@ def batch_operation_fire_event(*, batch_operation: BatchOperation, event: str) -
     running one keeps its cursor and resumes.
     """
     operation = BatchOperation.objects.select_for_update().get(pk=batch_operation.pk)
-    allowed = {transition.name for transition in operation.get_available_status_transitions()}
+    allowed = {transition.name for transition in operation.get_available_status_transitions()}  # type: ignore[attr-defined]
     if event not in EVENTS or event not in allowed:
         raise INVALID_EVENT
     if operation.status == BatchOperation.Status.FINISHED:

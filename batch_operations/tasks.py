@@ -2,10 +2,20 @@
 
 from celery import shared_task
 
+from scfm.stalled import stalled_jobs_resume
+
 from . import services
+from .models import BatchOperation
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def run_batch_operation(batch_operation_id: int) -> None:
     """Run (or resume) one batch operation; a no-op unless it is queued or running, so redelivery is harmless."""
     services.batch_operation_run(batch_operation_id=batch_operation_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def batch_operations_resume_stalled() -> list[int]:
+    """Periodic: re-enqueue queued or running batch operations whose worker died (no progress for a while)."""
+    busy = BatchOperation.objects.filter(status__in=[BatchOperation.Status.QUEUED, BatchOperation.Status.RUNNING])
+    return stalled_jobs_resume(busy, task=run_batch_operation)

@@ -1,5 +1,7 @@
 """Reads of callouts and participations, always scoped to one account."""
 
+from typing import cast
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Account
@@ -56,7 +58,7 @@ def callout_statistics(*, callout: Callout) -> dict:
 
     max_calls = AccountSettings.from_account(callout.account).max_phone_calls_for_callout_participation
     active_call = Exists(PhoneCall.objects.filter(callout_participation=OuterRef("pk"), status__in=ACTIVE_STATUSES))
-    given_up = Q(answered=False, phone_calls_count__gte=max_calls) & ~active_call
+    given_up = cast(Q, Q(answered=False, phone_calls_count__gte=max_calls) & ~active_call)  # Q & Exists is a Q
     participations = CalloutParticipation.objects.filter(callout=callout).aggregate(
         total_count=Count("pk"),
         answered_count=Count("pk", filter=Q(answered=True)),

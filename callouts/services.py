@@ -89,7 +89,7 @@ def callout_fire_event(*, callout: Callout, event: str) -> Callout:
     Starting or resuming asks the dispatcher to look at the account's calls once the change is committed.
     """
     callout = Callout.objects.select_for_update().get(pk=callout.pk)
-    allowed = {transition.name for transition in callout.get_available_status_transitions()}
+    allowed = {transition.name for transition in callout.get_available_status_transitions()}  # type: ignore[attr-defined]
     if event not in CALLOUT_EVENTS or event not in allowed:
         raise INVALID_EVENT
     getattr(callout, event)()

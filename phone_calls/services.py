@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -62,7 +63,10 @@ def phone_call_create(
     call_flow_logic: str | None = None,
 ) -> PhoneCall:
     """A new `created` call for a participation; 422 while the participation has a live call."""
-    fields = {"remote_request_params": remote_request_params or {}, "metadata": merge_metadata({}, metadata)}
+    fields: dict[str, Any] = {
+        "remote_request_params": remote_request_params or {},
+        "metadata": merge_metadata({}, metadata),
+    }
     if call_flow_logic:
         fields["call_flow_logic"] = call_flow_logic
     try:
@@ -148,6 +152,25 @@ def lease_acquire(*, name: str, seconds: float, owner: str = WORKER_ID) -> bool:
 
 def lease_release(*, name: str, owner: str = WORKER_ID) -> None:
     SchedulerLease.objects.filter(name=name, owner=owner).update(expires_at=timezone.now())
+
+
+def dispatch_pending_seconds() -> float:
+    """How long a pending dispatch kick keeps others out: 3 scheduler intervals, at least 30 s (a kick whose message
+    was lost blocks no longer than that)."""
+    return max(3 * settings.SCFM_SCHEDULER_INTERVAL, 30.0)
+
+
+def dispatch_pending_mark(*, account_id: int) -> bool:
+    """Note that a dispatch of the account is about to be enqueued; False when one is already pending (enqueued and
+    not yet started), so the caller enqueues nothing. A row of SchedulerLease, so it works on any database and
+    broker (SQLite with the file-system broker too); the pending dispatch clears it when it starts."""
+    name = f"dispatch-pending:{account_id}"
+    return lease_acquire(name=name, seconds=dispatch_pending_seconds(), owner=uuid.uuid4().hex)
+
+
+def dispatch_pending_clear(*, account_id: int) -> None:
+    """The account's pending dispatch has started: the next kick may enqueue another."""
+    SchedulerLease.objects.filter(name=f"dispatch-pending:{account_id}").update(expires_at=timezone.now())
 
 
 # -- dispatching --------------------------------------------------------------------------------------------------
@@ -301,7 +324,7 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
         except ValueError as error:
             provider, result = None, CreateResult(CreateOutcome.REJECTED, error_message=str(error))
         else:
-            result = provider.create_call(call, call_request_params(call))
+            result = provider.create_call(call, call_request_params(call))  # type: ignore[union-attr]
         return _record_create_result(call.pk, result, provider)
 
 

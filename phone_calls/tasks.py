@@ -6,7 +6,7 @@ every SCFM_SCHEDULER_INTERVAL seconds (scfm/celery.py).
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from . import services
@@ -16,9 +16,23 @@ logger = logging.getLogger(__name__)
 SCHEDULER_LEASE = "scheduler_tick"
 
 
-@shared_task(acks_late=True, ignore_result=True)
+class DispatchKickTask(Task):
+    """At most one pending `dispatch_account_calls` per account, whoever kicks it (callouts, batch operations, the
+    scheduler tick, a dispatch loop handing on): enqueueing does nothing while one is already pending, so kicks
+    never pile up in the broker behind a backlog. The pending mark is cleared when the dispatch starts."""
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        account_id = args[0] if args else (kwargs or {}).get("account_id")
+        if account_id is not None and not services.dispatch_pending_mark(account_id=account_id):
+            logger.debug("dispatch of account %s already pending", account_id)
+            return None
+        return super().apply_async(args, kwargs, **options)
+
+
+@shared_task(base=DispatchKickTask, acks_late=True, ignore_result=True)
 def dispatch_account_calls(account_id: int) -> int:
     """Queue the account's due calls of running callouts, within its in-flight cap and calls-per-second pacing."""
+    services.dispatch_pending_clear(account_id=account_id)
     return services.account_calls_dispatch(account_id=account_id)
 
 

@@ -13,11 +13,21 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def schedule_periodic_tasks(sender, **kwargs) -> None:
-    """Every SCFM_SCHEDULER_INTERVAL seconds: dispatch due calls, poll stale statuses, sweep stuck calls."""
+    """Every SCFM_SCHEDULER_INTERVAL seconds: dispatch due calls, poll stale statuses, sweep stuck calls; every 30 s:
+    resume imports and batch operations whose worker died."""
     from django.conf import settings
 
+    interval = settings.SCFM_SCHEDULER_INTERVAL
+    # a tick still waiting in the broker one interval later is dropped (the next one is already on its way), so
+    # ticks never pile up behind a backlog
     sender.add_periodic_task(
-        settings.SCFM_SCHEDULER_INTERVAL,
-        sender.signature("phone_calls.tasks.scheduler_tick"),
+        interval,
+        sender.signature("phone_calls.tasks.scheduler_tick", options={"expires": interval}),
         name="phone-calls-scheduler-tick",
     )
+    # imports and batch operations whose worker died are picked up again within minutes (scfm/stalled.py)
+    for task in (
+        "contacts.tasks.contact_imports_resume_stalled",
+        "batch_operations.tasks.batch_operations_resume_stalled",
+    ):
+        sender.add_periodic_task(30.0, sender.signature(task, options={"expires": 30.0}), name=task)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -9,7 +10,9 @@ from django.db import IntegrityError, transaction
 class DomainError(Exception):
     """A request that is well-formed but not allowed by the rules (bad state, dependants, duplicates)."""
 
-    def __init__(self, errors: dict[str, list[str]] | str):
+    def __init__(self, errors: dict[str, Any] | str):
+        """`errors` is the 422 body's `errors`: field -> messages (`{"name": ["can't be blank"]}`), possibly nested
+        (`{"q": {"status": ["is not a known filter"]}}`); a string stands for `{"base": [string]}`."""
         if isinstance(errors, str):
             errors = {"base": [errors]}
         self.errors = errors

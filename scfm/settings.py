@@ -118,28 +118,40 @@ SPECTACULAR_SETTINGS = {
 HTTP_BASIC_AUTH_USER = os.environ.get("HTTP_BASIC_AUTH_USER") or None
 HTTP_BASIC_AUTH_PASSWORD = os.environ.get("HTTP_BASIC_AUTH_PASSWORD") or None
 
-# Celery: Redis in production; a file-system broker that needs no server by default.
+# Celery: Redis in production; by default (laptop mode) an embedded file-system broker that needs no server:
+# scfm/broker.py explains the choice and what it adds to kombu's transport (bench/results/laptop.md measures it).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
+    for sub in ("queue", "processed", "control", "tmp", "unacked", "corrupt"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "scfm.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": 0.05,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Status polling has a queue of its own: workers consume both queues in turn, so a backlog of fetches (a provider
 # that stopped sending callbacks) never holds up dialling.
-CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("polling", routing_key="polling"))
+# The periodic jobs have a queue of their own too: a scheduler tick expires one interval after it is sent, so behind
+# a backlog of dials in `celery` every tick would be dropped.
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("polling", routing_key="polling"),
+    Queue("scheduler", routing_key="scheduler"),
+)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "phone_calls.tasks.fetch_remote_call": {"queue": "polling"},
     "phone_calls.recording_tasks.*": {"queue": "polling"},
+    "phone_calls.tasks.scheduler_tick": {"queue": "scheduler"},
+    "contacts.tasks.contact_imports_resume_stalled": {"queue": "scheduler"},
+    "batch_operations.tasks.batch_operations_resume_stalled": {"queue": "scheduler"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -150,6 +162,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SCFM_SCHEDULER_INTERVAL = float(os.environ.get("SCFM_SCHEDULER_INTERVAL", 10))
 SCFM_POPULATION_CHUNK_SIZE = env_int("SCFM_POPULATION_CHUNK_SIZE", 10_000)
+# a queued or running import / batch operation whose row has not moved for this long is re-enqueued (scfm/stalled.py)
+SCFM_STALLED_JOB_SECONDS = env_int("SCFM_STALLED_JOB_SECONDS", 120)
 
 # Telephony defaults (per-account settings override these).
 PLATFORM_PROVIDER = os.environ.get("PLATFORM_PROVIDER", "simulator")

@@ -1,4 +1,5 @@
 import os
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.db import connection
@@ -7,16 +8,40 @@ from rest_framework.test import APIClient
 from accounts.models import Permission
 from tests.factories import AccessTokenFactory, AccountFactory
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-socket reads --allow-hosts
 def pytest_configure(config):
-    config.addinivalue_line("markers", "postgresql: needs PostgreSQL (row locks, concurrency)")
-    config.addinivalue_line("markers", "redis: needs a Redis broker")
+    if not config.option.allow_hosts and not config.option.force_enable_socket:
+        config.option.allow_hosts = ",".join(network_guard_allowed_hosts())
+        config.option.allow_unix_socket = True
+
+
+def network_guard_allowed_hosts() -> list[str]:
+    """Where a test may connect (pytest-socket's --allow-hosts): loopback, and the suite's own Redis (REDIS_URL)
+    when it lives elsewhere, as under docker compose. Unix sockets are allowed too.
+
+    Any other socket.connect() in the test process raises pytest_socket.SocketConnectBlockedError (a RuntimeError,
+    so no `except OSError` retry swallows it). PostgreSQL is reached through libpq, which opens its sockets in C and
+    is not guarded; workers and servers started as subprocesses are not guarded either.
+    """
+    redis_host = urlsplit(os.environ.get("REDIS_URL", "")).hostname
+    return [*LOOPBACK_HOSTS, *([redis_host] if redis_host and redis_host not in LOOPBACK_HOSTS else [])]
 
 
 @pytest.fixture
 def require_postgresql(db):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+
+
+@pytest.fixture
+def database_url(django_db_setup) -> str:
+    """The test database as a postgres:// DATABASE_URL, for the workers and servers a test starts as subprocesses."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -70,8 +95,21 @@ def anonymous():
 
 
 @pytest.fixture
-def super_admin_client(make_client):
-    return make_client(AccountFactory(permissions=["super_admin"]))
+def admin_account(db):
+    """A super admin account: it sees and manages every account."""
+    return AccountFactory(permissions=["super_admin"])
+
+
+@pytest.fixture
+def admin(make_client, admin_account):
+    """An API client of `admin_account`, holding every permission."""
+    return make_client(admin_account)
+
+
+@pytest.fixture
+def super_admin_client(admin):
+    """The same client as `admin` (the name older tests use)."""
+    return admin
 
 
 @pytest.fixture(autouse=True)

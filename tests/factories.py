@@ -1,4 +1,12 @@
+"""factory_boy factories for every model, with traits for the states tests start from.
+
+Traits (`PhoneCallFactory(dialled=True)`): a `running` callout, a `queued` batch operation, a `dialled` or
+`completed` phone call, a participation with an `answered_call`. A call's traits also set up the participation the
+factory builds for it (its call count, `answered`); a participation passed in explicitly is left as it is.
+"""
+
 import factory
+from django.utils import timezone
 
 from accounts.models import AccessToken, Account, Permission, User
 from contacts.models import Contact
@@ -47,6 +55,9 @@ class CalloutFactory(factory.django.DjangoModelFactory):
     metadata = factory.LazyFunction(dict)
     settings = factory.LazyFunction(dict)
 
+    class Params:
+        running = factory.Trait(status="running")  # started: the dispatcher dials its created calls
+
 
 class CalloutParticipationFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -57,6 +68,16 @@ class CalloutParticipationFactory(factory.django.DjangoModelFactory):
     msisdn = factory.SelfAttribute("contact.msisdn")
     call_flow_logic = factory.SelfAttribute("callout.call_flow_logic")
     metadata = factory.LazyFunction(dict)
+
+    class Params:
+        # called once and answered: its one call completed (created by the trait)
+        answered_call = factory.Trait(
+            answered=True,
+            phone_calls_count=1,
+            completed_call=factory.RelatedFactory(
+                "tests.factories.PhoneCallFactory", factory_related_name="callout_participation", completed=True
+            ),
+        )
 
 
 class BatchOperationFactory(factory.django.DjangoModelFactory):
@@ -69,6 +90,9 @@ class BatchOperationFactory(factory.django.DjangoModelFactory):
     parameters = factory.LazyFunction(dict)
     metadata = factory.LazyFunction(dict)
 
+    class Params:
+        queued = factory.Trait(status="queued")  # queued by its user: the next run picks it up
+
 
 class PhoneCallFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -80,3 +104,23 @@ class PhoneCallFactory(factory.django.DjangoModelFactory):
     contact = factory.SelfAttribute("callout_participation.contact")
     msisdn = factory.SelfAttribute("callout_participation.msisdn")
     call_flow_logic = factory.SelfAttribute("callout_participation.call_flow_logic")
+
+    class Params:
+        # dispatched and accepted by the provider: stamped, with the provider's call id, awaiting callbacks
+        dialled = factory.Trait(
+            status="remotely_queued",
+            remote_call_id=factory.Sequence(lambda n: f"CA{n:032x}"),
+            remote_status="queued",
+            remote_direction="outbound-api",
+            dispatched_at=factory.LazyFunction(timezone.now),
+            remotely_queued_at=factory.LazyFunction(timezone.now),
+            callout_participation__phone_calls_count=1,
+        )
+        # dialled, then answered and hung up: the provider reported `completed` with a duration
+        completed = factory.Trait(
+            dialled=True,
+            status="completed",
+            remote_status="completed",
+            duration=42,
+            callout_participation__answered=True,
+        )

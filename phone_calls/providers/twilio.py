@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -43,7 +44,7 @@ def call_properties(call) -> dict:
     """A call resource as a JSON-safe dict (what remote_queue_response / remote_response store)."""
     properties = {}
     for name in CALL_FIELDS:
-        value = getattr(call, name, None)
+        value: Any = getattr(call, name, None)
         properties[name.rstrip("_")] = value.isoformat() if hasattr(value, "isoformat") else value
     return properties
 

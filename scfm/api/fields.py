@@ -26,4 +26,3 @@ class MetadataWriteSerializer(serializers.Serializer):
         required=False,
         error_messages={"invalid_choice": "must be one of: merge, replace, deep_merge"},
     )
-

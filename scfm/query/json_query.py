@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db.models import BooleanField, Expression, F
 
@@ -32,7 +33,7 @@ class JsonCondition:
     path: tuple[str, ...]
     op: str  # eq, null, in, any, lt, lteq, gt, gteq, exists
     cast: str | None = None
-    value: object = None
+    value: Any = None
 
     def as_spec(self) -> str:
         return json.dumps({"path": list(self.path), "op": self.op, "cast": self.cast, "value": self.value})
@@ -139,7 +140,7 @@ def _any_candidates(path: tuple[str, ...], values: list[str]) -> list[str] | Non
     cannot be covered (an element's text form matches a string element, or a number or boolean written so)."""
     documents = []
     for value in values:
-        elements = [value]
+        elements: list[object] = [value]
         try:
             parsed = json.loads(value)
         except ValueError:

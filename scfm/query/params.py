@@ -53,7 +53,7 @@ def nest(items: Iterable[tuple[str, object]]) -> dict:
 
 def nest_querydict(querydict) -> dict:
     """Nest a Django QueryDict, keeping every value given for `key[]` keys."""
-    items = []
+    items: list[tuple[str, object]] = []
     for key, values in querydict.lists():
         if key.endswith("[]"):
             items.extend((key, value) for value in values)

@@ -17,11 +17,6 @@ class TestAccessTokensAPI(ResourceAPICases):
         return AccessTokenFactory(account=account, permissions=[])
 
 
-@pytest.fixture
-def admin(make_client):
-    return make_client(AccountFactory(permissions=["super_admin"]))
-
-
 def test_create_token_returns_it_with_location(client_for, account):
     response = client_for.post(
         "/api/access_tokens", {"metadata": {"foo": "bar"}, "permissions": ["contacts_write"]}, format="json"

@@ -35,16 +35,6 @@ def all_but(*excluded: str) -> list[str]:
     return [p for p in Permission.values if p not in excluded]
 
 
-@pytest.fixture
-def admin_account(db):
-    return AccountFactory(permissions=["super_admin"])
-
-
-@pytest.fixture
-def admin(make_client, admin_account):
-    return make_client(admin_account)
-
-
 # --- /api/account ---------------------------------------------------------------------------------------------------
 
 

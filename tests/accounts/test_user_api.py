@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from tests.api_cases import ResourceAPICases
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import UserFactory
 
 USER_KEYS = {"id", "account_id", "metadata", "email", "created_at", "updated_at", "locale"}
 
@@ -15,11 +15,6 @@ class TestUsersAPI(ResourceAPICases):
 
     def make(self, account):
         return UserFactory(account=account)
-
-
-@pytest.fixture
-def admin(make_client):
-    return make_client(AccountFactory(permissions=["super_admin"]))
 
 
 def create(client, **fields):

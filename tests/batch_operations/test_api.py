@@ -4,7 +4,7 @@ from accounts.models import Permission
 from batch_operations.models import BatchOperation
 from callouts.models import CalloutParticipation
 from phone_calls.models import PhoneCall
-from tests.api_cases import ResourceAPICases
+from tests.api_cases import ResourceAPICases, listed_ids
 from tests.factories import BatchOperationFactory, CalloutFactory, CalloutParticipationFactory, ContactFactory
 
 POPULATION = "BatchOperation::CalloutPopulation"
@@ -200,8 +200,7 @@ def test_update_with_a_bad_contact_filter_is_unprocessable(client_for, account):
 
 
 def test_update_of_parameters_while_queued_is_unprocessable(client_for, account):
-    operation = BatchOperationFactory(callout=CalloutFactory(account=account))
-    BatchOperation.objects.filter(pk=operation.pk).update(status="queued")
+    operation = BatchOperationFactory(callout=CalloutFactory(account=account), queued=True)
     response = client_for.patch(f"/api/batch_operations/{operation.pk}", {"parameters": {}}, format="json")
     assert response.status_code == 422
     assert "parameters" in response.json()["errors"]
@@ -237,9 +236,7 @@ def test_filters(client_for, account):
     BatchOperation.objects.filter(pk=other.pk).update(status="finished")
 
     def ids(url):
-        response = client_for.get(url)
-        assert response.status_code == 200, response.json()
-        return sorted(item["id"] for item in response.json())
+        return sorted(listed_ids(client_for.get(url)))
 
     assert ids(f"/api/batch_operations?q[callout_id]={callout.pk}") == [female.pk]
     assert ids("/api/batch_operations?q[status]=finished") == [other.pk]

@@ -20,12 +20,6 @@ CONTACTS = 50_000
 TASK = "batch_operations.tasks.run_batch_operation"
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def broker(redis_url):
     import redis
@@ -36,13 +30,13 @@ def broker(redis_url):
 
 
 @pytest.fixture
-def start_worker(broker, tmp_path):
+def start_worker(broker, database_url, tmp_path):
     workers = []
 
     def start() -> subprocess.Popen:
         env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "SCFM_POPULATION_CHUNK_SIZE": "100",

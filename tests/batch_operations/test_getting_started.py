@@ -1,5 +1,6 @@
 """getting-started.md, from "Managing Callouts" to "Repopulating", replayed against the API."""
 
+from tests.api_cases import listed_ids
 from tests.factories import ContactFactory
 
 
@@ -7,10 +8,6 @@ def test_getting_started_walkthrough(client_for, account, django_capture_on_comm
     api = client_for
     alice = ContactFactory(account=account, msisdn="+252662345678", metadata={"name": "Alice", "gender": "f"})
     bob = ContactFactory(account=account, msisdn="+252662345679", metadata={"name": "Bob", "gender": "m"})
-
-    def ids(response):
-        assert response.status_code == 200, response.json()
-        return [item["id"] for item in response.json()]
 
     # Managing Callouts / Creating
     callout = api.post("/api/callouts")
@@ -31,7 +28,7 @@ def test_getting_started_walkthrough(client_for, account, django_capture_on_comm
     operation = f"/api/batch_operations/{population.json()['id']}"
     preview = api.get(f"{operation}/preview/contacts")
     assert preview["Total"] == "2"
-    assert sorted(ids(preview)) == [alice.pk, bob.pk]
+    assert sorted(listed_ids(preview)) == [alice.pk, bob.pk]
 
     # Limiting the contacts who will participate in the callout
     limited = api.generic(
@@ -46,7 +43,7 @@ def test_getting_started_walkthrough(client_for, account, django_capture_on_comm
     assert api.get(operation).json()["parameters"] == {"contact_filter_params": {"metadata": {"gender": "f"}}}
     preview = api.get(f"{operation}/preview/contacts")
     assert preview["Total"] == "1"
-    assert ids(preview) == [alice.pk]
+    assert listed_ids(preview) == [alice.pk]
 
     # Queuing the callout for population
     with django_capture_on_commit_callbacks(execute=True):
@@ -59,14 +56,14 @@ def test_getting_started_walkthrough(client_for, account, django_capture_on_comm
     assert queued.status_code == 201
     assert queued.json()["status"] == "queued"
     assert api.get(operation).json()["status"] == "finished"
-    assert ids(api.get(f"{operation}/contacts")) == [alice.pk]
+    assert listed_ids(api.get(f"{operation}/contacts")) == [alice.pk]
 
     # Managing Callout Participations
     participations = api.get(f"/api/callouts/{callout_id}/callout_participations")
     assert participations["Total"] == "1"
     assert participations.json()[0]["contact_id"] == alice.pk
     assert participations.json()[0]["callout_population_id"] == population.json()["id"]
-    assert ids(api.get(f"/api/callouts/{callout_id}/contacts")) == [alice.pk]
+    assert listed_ids(api.get(f"/api/callouts/{callout_id}/contacts")) == [alice.pk]
 
     # Creating (Bob, directly)
     bobs = api.generic(
@@ -78,7 +75,7 @@ def test_getting_started_walkthrough(client_for, account, django_capture_on_comm
     assert bobs.status_code == 201
     assert bobs.json()["msisdn"] == "+252662345679"
     assert bobs.json()["callout_population_id"] is None
-    assert sorted(ids(api.get(f"/api/callouts/{callout_id}/contacts"))) == [alice.pk, bob.pk]
+    assert sorted(listed_ids(api.get(f"/api/callouts/{callout_id}/contacts"))) == [alice.pk, bob.pk]
 
     # Filtering
     found = api.get(f"/api/callouts/{callout_id}/callout_participations", {"q[contact_id]": alice.pk})
@@ -87,17 +84,17 @@ def test_getting_started_walkthrough(client_for, account, django_capture_on_comm
 
     # Deleting
     assert api.delete(f"/api/callout_participations/{alices_participation}").status_code == 204
-    assert ids(api.get(f"/api/callouts/{callout_id}/contacts")) == [bob.pk]
+    assert listed_ids(api.get(f"/api/callouts/{callout_id}/contacts")) == [bob.pk]
 
     # Repopulating
     assert api.get(operation).json()["status"] == "finished"
-    assert ids(api.get(f"{operation}/preview/contacts")) == [alice.pk]
+    assert listed_ids(api.get(f"{operation}/preview/contacts")) == [alice.pk]
     with django_capture_on_commit_callbacks(execute=True):
         requeued = api.post(f"{operation}/batch_operation_events", {"event": "requeue"})
     assert requeued.status_code == 201
     assert requeued.json()["status"] == "queued"
     assert api.get(operation).json()["status"] == "finished"
-    assert ids(api.get(f"{operation}/contacts")) == [alice.pk]
+    assert listed_ids(api.get(f"{operation}/contacts")) == [alice.pk]
     in_callout = api.get(f"/api/callouts/{callout_id}/contacts")
     assert in_callout["Total"] == "2"
-    assert sorted(ids(in_callout)) == [alice.pk, bob.pk]
+    assert sorted(listed_ids(in_callout)) == [alice.pk, bob.pk]

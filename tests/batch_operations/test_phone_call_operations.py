@@ -9,6 +9,7 @@ from accounts.models import Permission
 from batch_operations.models import BatchOperation
 from callouts.models import CalloutParticipation
 from phone_calls.models import PhoneCall
+from tests.api_cases import listed_ids
 from tests.factories import (
     BatchOperationFactory,
     CalloutFactory,
@@ -38,11 +39,6 @@ def run(client, operation_id, capture, event="queue"):
         response = client.post(f"/api/batch_operations/{operation_id}/batch_operation_events", {"event": event})
     assert response.status_code == 201, response.json()
     return BatchOperation.objects.get(pk=operation_id)
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.json()
-    return [item["id"] for item in response.json()]
 
 
 def ended_call(participation, status="failed"):
@@ -159,10 +155,10 @@ def test_preview_callout_participations_lists_who_would_get_a_call(client_for, a
         callout_participation_filter_params={"no_phone_calls_or_last_attempt": "failed,errored"},
     )
     response = client_for.get(f"/api/batch_operations/{operation['id']}/preview/callout_participations")
-    assert sorted(ids(response)) == [fresh.pk, retry.pk]
+    assert sorted(listed_ids(response)) == [fresh.pk, retry.pk]
     assert response["Total"] == "2"
     contacts = client_for.get(f"/api/batch_operations/{operation['id']}/preview/contacts")
-    assert sorted(ids(contacts)) == sorted([fresh.contact_id, retry.contact_id])
+    assert sorted(listed_ids(contacts)) == sorted([fresh.contact_id, retry.contact_id])
 
 
 def test_preview_is_limited_and_paginated(client_for, account):
@@ -172,7 +168,7 @@ def test_preview_is_limited_and_paginated(client_for, account):
     url = f"/api/batch_operations/{operation['id']}/preview/callout_participations"
     response = client_for.get(url, {"per_page": 5, "page": 2, "sort": "id"})
     assert response["Total"] == "7"
-    assert ids(response) == [p.pk for p in participations[5:7]]
+    assert listed_ids(response) == [p.pk for p in participations[5:7]]
 
 
 def test_preview_applies_max_per_period(client_for, account):
@@ -204,7 +200,7 @@ def test_preview_of_an_operation_in_a_callout_is_scoped_to_it(client_for, accoun
     )
     assert response.status_code == 201, response.json()
     preview = client_for.get(f"/api/batch_operations/{response.json()['id']}/preview/callout_participations")
-    assert ids(preview) == [mine.pk]
+    assert listed_ids(preview) == [mine.pk]
 
 
 def test_preview_phone_calls_lists_created_calls_of_running_callouts_for_a_queue(client_for, account, other_account):
@@ -214,7 +210,7 @@ def test_preview_phone_calls_lists_created_calls_of_running_callouts_for_a_queue
     PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="paused"))
     PhoneCallFactory(callout_participation__callout=CalloutFactory(account=other_account, status="running"))
     operation = created(client_for, QUEUE, phone_call_filter_params={"status": "created"})
-    assert ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")) == [due.pk]
+    assert listed_ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")) == [due.pk]
 
 
 def test_preview_phone_calls_lists_accepted_calls_for_a_remote_fetch(client_for, account):
@@ -223,7 +219,8 @@ def test_preview_phone_calls_lists_accepted_calls_for_a_remote_fetch(client_for,
     PhoneCallFactory(callout_participation__callout=callout, status="completed", remote_call_id="CA2")
     PhoneCallFactory(callout_participation__callout=callout)
     operation = created(client_for, FETCH, phone_call_filter_params={"status": "remotely_queued,in_progress"})
-    assert ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")) == [in_progress.pk]
+    preview = client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")
+    assert listed_ids(preview) == [in_progress.pk]
 
 
 def test_preview_of_a_resource_the_type_has_not_is_422(client_for, account):
@@ -283,7 +280,7 @@ def test_queue_creates_one_call_per_previewed_participation(
     assert PhoneCall.objects.filter(callout_participation=busy).get() == live
     with django_assert_max_num_queries(4):
         response = client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls")
-    assert sorted(ids(response)) == sorted(calls.values_list("pk", flat=True))
+    assert sorted(listed_ids(response)) == sorted(calls.values_list("pk", flat=True))
     assert response.json()[0]["create_batch_operation_id"] == operation.pk
 
 
@@ -340,7 +337,7 @@ def test_queue_hands_previewed_calls_to_the_dispatcher(
     )
     assert PhoneCall.objects.get(pk=other.pk).queue_batch_operation_id is None
     assert kicked == [account.pk]
-    assert ids(client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls")) == [backing_off.pk]
+    assert listed_ids(client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls")) == [backing_off.pk]
 
 
 def test_queued_calls_are_dialled_by_the_dispatcher(
@@ -387,7 +384,7 @@ def test_queue_remote_fetch_enqueues_a_status_fetch_per_previewed_call(
         call.refresh_from_db()
         assert call.queue_remote_fetch_batch_operation_id == operation.pk
         assert call.remote_status_fetch_queued_at is not None
-    assert sorted(ids(client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls"))) == [
+    assert sorted(listed_ids(client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls"))) == [
         calls[0].pk,
         calls[1].pk,
     ]
@@ -395,7 +392,7 @@ def test_queue_remote_fetch_enqueues_a_status_fetch_per_previewed_call(
 
 def test_results_of_a_population_have_no_phone_calls(client_for, account):
     operation = BatchOperationFactory(callout=CalloutFactory(account=account))
-    assert ids(client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls")) == []
+    assert listed_ids(client_for.get(f"/api/batch_operations/{operation.pk}/phone_calls")) == []
 
 
 def test_contact_for_the_preview_is_not_listed_twice_when_in_two_callouts(client_for, account):
@@ -403,7 +400,7 @@ def test_contact_for_the_preview_is_not_listed_twice_when_in_two_callouts(client
     for _ in range(2):
         CalloutParticipationFactory(callout=CalloutFactory(account=account), contact=contact)
     operation = created(client_for, CREATE, remote_request_params=REMOTE_REQUEST_PARAMS)
-    assert ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/contacts")) == [contact.pk]
+    assert listed_ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/contacts")) == [contact.pk]
 
 
 def test_results_of_a_phone_call_create_list_the_participations_it_called(
@@ -418,4 +415,4 @@ def test_results_of_a_phone_call_create_list_the_participations_it_called(
 
     response = client_for.get(f"/api/batch_operations/{operation['id']}/callout_participations")
 
-    assert sorted(ids(response)) == sorted(p.pk for p in called)
+    assert sorted(listed_ids(response)) == sorted(p.pk for p in called)

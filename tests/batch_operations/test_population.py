@@ -16,9 +16,7 @@ def small_chunks(settings):
 
 
 def queued_population(account, **parameters):
-    operation = BatchOperationFactory(callout=CalloutFactory(account=account), parameters=parameters)
-    BatchOperation.objects.filter(pk=operation.pk).update(status="queued")
-    return operation
+    return BatchOperationFactory(callout=CalloutFactory(account=account), parameters=parameters, queued=True)
 
 
 def assert_population_complete(operation, contacts):

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from accounts.models import Permission
 from callouts.models import Callout, CalloutParticipation
 from phone_calls.models import PhoneCall
-from tests.api_cases import ResourceAPICases
+from tests.api_cases import ResourceAPICases, listed_ids
 from tests.factories import (
     BatchOperationFactory,
     CalloutFactory,
@@ -149,14 +149,11 @@ def test_delete_is_refused_while_batch_operations_exist(client_for, account):
 
 
 def test_legacy_status_filter_and_q_filters(client_for, account):
-    running = CalloutFactory(account=account)
-    Callout.objects.filter(pk=running.pk).update(status="running")
+    running = CalloutFactory(account=account, running=True)
     initialized = CalloutFactory(account=account, call_flow_logic="CallFlowLogic::PlayMessage")
 
     def ids(query):
-        response = client_for.get("/api/callouts?" + query)
-        assert response.status_code == 200, response.json()
-        return sorted(item["id"] for item in response.json())
+        return sorted(listed_ids(client_for.get("/api/callouts?" + query)))
 
     assert ids("status=initialized") == [initialized.pk]
     assert ids("q[status]=running,paused") == [running.pk]
@@ -272,8 +269,7 @@ def test_start_kicks_the_dispatcher_after_commit(client_for, account, monkeypatc
 
 def test_statistics_count_participations_and_calls(client_for, account, django_assert_max_num_queries):
     callout = CalloutFactory(account=account)
-    answered = CalloutParticipationFactory(callout=callout, answered=True, phone_calls_count=1)
-    PhoneCallFactory(callout_participation=answered, status="completed")
+    CalloutParticipationFactory(callout=callout, answered_call=True)
     given_up = CalloutParticipationFactory(callout=callout, phone_calls_count=3)
     for status in ("failed", "busy", "not_answered"):
         PhoneCallFactory(callout_participation=given_up, status=status)
@@ -524,20 +520,16 @@ def test_nested_participation_list_of_another_accounts_parent_is_not_found(clien
 
 
 def test_participation_filters(client_for, account):
-    callout = CalloutFactory(account=account)
-    Callout.objects.filter(pk=callout.pk).update(status="running")
+    callout = CalloutFactory(account=account, running=True)
     other_callout = CalloutFactory(account=account, call_flow_logic="CallFlowLogic::PlayMessage")
     fresh = CalloutParticipationFactory(callout=callout)
     failed = CalloutParticipationFactory(callout=callout)
     PhoneCallFactory(callout_participation=failed, status="completed")
     PhoneCallFactory(callout_participation=failed, status="failed")
-    answered = CalloutParticipationFactory(callout=other_callout, answered=True, msisdn="+252662345678")
-    PhoneCallFactory(callout_participation=answered, status="completed")
+    answered = CalloutParticipationFactory(callout=other_callout, answered_call=True, msisdn="+252662345678")
 
     def ids(query):
-        response = client_for.get("/api/callout_participations?" + query)
-        assert response.status_code == 200, response.json()
-        return sorted(item["id"] for item in response.json())
+        return sorted(listed_ids(client_for.get("/api/callout_participations?" + query)))
 
     assert ids(f"q[callout_id]={callout.pk}") == sorted([fresh.pk, failed.pk])
     assert ids(f"q[contact_id]={fresh.contact_id},{answered.contact_id}") == sorted([fresh.pk, answered.pk])

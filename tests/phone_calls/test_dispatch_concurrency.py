@@ -12,7 +12,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 
 from phone_calls.lifecycle import phone_call_record_remote_status
@@ -24,12 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CALLS_PER_ACCOUNT = int(os.environ.get("SCFM_CONCURRENCY_CALLS", 1000))
 QUEUE_LIMIT = 40
 IN_FLIGHT = ("queued", "remotely_queued", "in_progress")
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def populate(account, count: int) -> None:
@@ -79,7 +72,7 @@ def processes():
 
 
 def test_every_call_is_dialled_once_within_the_in_flight_cap(
-    require_postgresql, transactional_db, redis_url, processes
+    require_postgresql, transactional_db, redis_url, database_url, processes
 ):
     import redis
 
@@ -107,7 +100,7 @@ def test_every_call_is_dialled_once_within_the_in_flight_cap(
 
         env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": redis_url,
             "SCFM_SCHEDULER_INTERVAL": "1",
             "SCFM_PUBLIC_URL": "http://127.0.0.1:9",

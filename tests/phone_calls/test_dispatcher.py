@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from phone_calls import services, tasks
-from phone_calls.models import DispatchState, PhoneCall
+from phone_calls.models import DispatchState, PhoneCall, SchedulerLease
 from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,6 +201,18 @@ def test_the_scheduler_tick_skips_when_another_scheduler_holds_the_lease(db, mon
     services.lease_release(name=tasks.SCHEDULER_LEASE, owner="other-scheduler")
     tasks.scheduler_tick()
     assert kicked == [1]
+
+
+def test_dispatch_makes_a_single_pass_and_keeps_the_lease_when_a_sibling_process_holds_it():
+    # the dispatch lease is held per loop, not per process: prefork children share the process-level WORKER_ID,
+    # so a sibling worker child (same hostname, inherited WORKER_ID) may be looping for this account
+    account = AccountFactory()
+    lease = f"dispatch:{account.pk}"
+    assert services.lease_acquire(name=lease, seconds=60, owner=services.WORKER_ID)
+    services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+    held = SchedulerLease.objects.get(name=lease)
+    assert held.owner == services.WORKER_ID
+    assert held.expires_at > timezone.now()
 
 
 def test_the_simulator_drives_calls_to_the_configured_outcome(db, django_capture_on_commit_callbacks):

@@ -1,22 +1,19 @@
+"""What a provider's status report does to a call: statuses move forward only, a completed call answers its
+participation, failed attempts are retried within the account's settings."""
+
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from callouts.models import Callout, CalloutParticipation
 from phone_calls.lifecycle import phone_call_create_for_participation, phone_call_record_remote_status
 from phone_calls.models import PhoneCall, status_for_remote_status
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, CalloutParticipationFactory, PhoneCallFactory
 
 
 @pytest.fixture
 def participation(db):
-    account = AccountFactory()
-    contact = ContactFactory(account=account)
-    callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
-    return CalloutParticipation.objects.create(
-        callout=callout, contact=contact, msisdn=contact.msisdn, call_flow_logic=callout.call_flow_logic
-    )
+    return CalloutParticipationFactory()
 
 
 def remotely_queued_call(participation) -> PhoneCall:
@@ -82,3 +79,44 @@ def test_retries_stop_at_the_accounts_maximum(participation):
     participation.refresh_from_db()
     assert participation.phone_calls_count == 3
     assert not participation.phone_calls.filter(status="created").exists()
+
+
+# --- junk in an account's free-form settings hash must not fail a status callback (and lose the update) ----------
+
+
+def busy_call(settings: dict) -> PhoneCall:
+    account = AccountFactory(settings={"from_phone_number": "1234", **settings})
+    call = PhoneCallFactory(dialled=True, callout_participation__callout__account=account)
+    return phone_call_record_remote_status(phone_call_id=call.pk, remote_status="busy")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"max_phone_calls_for_callout_participation": "three"},
+        {"retry_backoff_seconds": "soon"},
+        {"retry_statuses": 5},
+        {"retry_statuses": {"busy": True}},
+    ],
+)
+def test_status_is_recorded_and_retry_scheduled_when_retry_settings_are_junk(db, settings):
+    call = busy_call(settings)
+    assert PhoneCall.objects.get(pk=call.pk).status == "busy"
+    retry = PhoneCall.objects.exclude(pk=call.pk).get(callout_participation_id=call.callout_participation_id)
+    assert retry.status == "created"
+
+
+def test_no_retry_when_max_phone_calls_is_zero(db):
+    call = busy_call({"max_phone_calls_for_callout_participation": 0})
+    assert not PhoneCall.objects.exclude(pk=call.pk).filter(callout_participation_id=call.callout_participation_id)
+
+
+def test_status_is_recorded_without_retry_when_a_live_call_is_inserted_concurrently(participation, monkeypatch):
+    # the live-call check passed, then another transaction (API create, PhoneCallCreate batch) inserted a live call
+    monkeypatch.setattr("phone_calls.lifecycle.ACTIVE_STATUSES", ())
+    expired = phone_call_create_for_participation(participation=participation)
+    PhoneCall.objects.filter(pk=expired.pk).update(status="expired", remote_call_id="CA1")
+    live = phone_call_create_for_participation(participation=participation)
+    assert phone_call_record_remote_status(phone_call_id=expired.pk, remote_status="busy").status == "busy"
+    assert PhoneCall.objects.get(pk=expired.pk).status == "busy"
+    assert list(PhoneCall.objects.filter(callout_participation=participation, status="created")) == [live]

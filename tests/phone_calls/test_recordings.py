@@ -7,7 +7,7 @@ import requests
 from django.test import Client
 
 from accounts.models import Permission
-from phone_calls.models import PhoneCall, Recording
+from phone_calls.models import Recording
 from phone_calls.recordings import recording_audio_fetch
 from tests.api_cases import ResourceAPICases
 from tests.phone_calls.webhook_helpers import TWILIO_SID, TWILIO_TOKEN, outbound_call, provider_account, signed_post
@@ -62,10 +62,7 @@ def recording_server():
 
 @pytest.fixture
 def call(db):
-    account = provider_account()
-    call = outbound_call(account)
-    PhoneCall.objects.filter(pk=call.pk).update(remote_call_id="CA-rec")
-    return call
+    return outbound_call(provider_account(), call_sid="CA-rec")
 
 
 def params(recording_url: str, **extra) -> dict:

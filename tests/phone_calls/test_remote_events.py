@@ -1,28 +1,24 @@
+"""Handling a provider's callback (remote_phone_call_event_handle): correlation, status, inbound calls, input."""
+
 import pytest
 
-from callouts.models import Callout, CalloutParticipation
 from contacts.models import Contact
-from phone_calls.lifecycle import phone_call_create_for_participation
+from phone_calls.lifecycle import MAX_DURATION_SECONDS, seconds
 from phone_calls.models import PhoneCall, RemotePhoneCallEvent
 from phone_calls.remote_events import RemoteEventInvalid, remote_phone_call_event_handle
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
 
 URL = "http://testserver/twilio_webhooks/phone_call_events"
 
 
 @pytest.fixture
 def outbound_call(db):
+    """A dialled call of a PlayMessage callout whose CallSid we do not know yet."""
     account = AccountFactory(twilio_account_sid="AC123", twilio_auth_token="secret")
-    contact = ContactFactory(account=account)
-    callout = Callout.objects.create(
+    callout = CalloutFactory(
         account=account, call_flow_logic="CallFlowLogic::PlayMessage", audio_url="https://example.com/a.mp3"
     )
-    participation = CalloutParticipation.objects.create(
-        callout=callout, contact=contact, msisdn=contact.msisdn, call_flow_logic=callout.call_flow_logic
-    )
-    call = phone_call_create_for_participation(participation=participation)
-    PhoneCall.objects.filter(pk=call.pk).update(status="remotely_queued")
-    return call
+    return PhoneCallFactory(dialled=True, remote_call_id=None, callout_participation__callout=callout)
 
 
 def params_for(call_sid="CA1", **extra):
@@ -79,3 +75,21 @@ def test_missing_call_sid_is_rejected(db):
     with pytest.raises(RemoteEventInvalid):
         remote_phone_call_event_handle(account=AccountFactory(), params={"AccountSid": "AC1"})
     assert not RemotePhoneCallEvent.objects.exists()
+
+
+# --- a callback whose duration is out of any sane range is stored with a clamped duration, never a 500 ------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1e400", 0), ("99999999999", MAX_DURATION_SECONDS), ("17", 17)])
+def test_seconds_is_a_32_bit_count_when_the_duration_is_huge(value, expected):
+    assert seconds(value) == expected
+
+
+@pytest.mark.parametrize("duration", ["1e400", "99999999999"])
+def test_status_callback_is_recorded_when_the_duration_is_huge(outbound_call, duration):
+    PhoneCall.objects.filter(pk=outbound_call.pk).update(remote_call_id="CA1")
+    params = {"CallSid": "CA1", "AccountSid": "AC123", "CallStatus": "completed", "CallDuration": duration}
+    event, _twiml = remote_phone_call_event_handle(account=outbound_call.account, params=params, url=URL)
+    outbound_call.refresh_from_db()
+    assert outbound_call.status == "completed"
+    assert event.call_duration == outbound_call.duration

@@ -32,10 +32,7 @@ def status_params(status: str, call_sid: str = "CA1", **extra) -> dict:
 
 def dialled_call(account, call_sid: str = "CA1"):
     """A remotely queued call whose CallSid we know (as after the provider accepted it)."""
-    call = outbound_call(account)
-    PhoneCall.objects.filter(pk=call.pk).update(remote_call_id=call_sid)
-    call.refresh_from_db()
-    return call
+    return outbound_call(account, call_sid=call_sid)
 
 
 def test_status_callback_on_a_known_call_takes_two_statements(db, require_postgresql, django_assert_num_queries):

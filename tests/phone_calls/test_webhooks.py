@@ -135,8 +135,7 @@ def test_unusable_number_on_an_unknown_call_is_a_bad_request(client, account):
 
 def test_call_sid_of_another_account_is_a_bad_request(client, account):
     other = provider_account(twilio_account_sid="AC" + "1" * 32, somleng_account_sid="other")
-    theirs = outbound_call(other)
-    PhoneCall.objects.filter(pk=theirs.pk).update(remote_call_id="CA-theirs")
+    theirs = outbound_call(other, call_sid="CA-theirs")
     response = signed_post(client, WEBHOOK, callback_params(call_sid="CA-theirs", CallStatus="completed"))
     assert response.status_code == 400
     theirs.refresh_from_db()

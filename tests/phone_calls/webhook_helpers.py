@@ -5,10 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from callouts.models import Callout, CalloutParticipation
-from phone_calls.lifecycle import phone_call_create_for_participation
-from phone_calls.models import PhoneCall
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
 
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_TOKEN = "twilio-secret-token"
@@ -27,17 +24,12 @@ def provider_account(**fields):
     return AccountFactory(**{**credentials, **fields})
 
 
-def outbound_call(account, *, call_flow_logic="CallFlowLogic::HelloWorld", audio_url=None, msisdn=None):
-    """A remotely queued call of a running callout whose CallSid we do not know yet."""
-    contact = ContactFactory(account=account, **({"msisdn": msisdn} if msisdn else {}))
-    callout = Callout.objects.create(account=account, call_flow_logic=call_flow_logic, audio_url=audio_url)
-    participation = CalloutParticipation.objects.create(
-        callout=callout, contact=contact, msisdn=contact.msisdn, call_flow_logic=call_flow_logic
-    )
-    call = phone_call_create_for_participation(participation=participation)
-    PhoneCall.objects.filter(pk=call.pk).update(status="remotely_queued")
-    call.refresh_from_db()
-    return call
+def outbound_call(account, *, call_flow_logic="CallFlowLogic::HelloWorld", audio_url=None, msisdn=None, call_sid=None):
+    """A dialled call, whose CallSid we do not know yet unless `call_sid` is given (its callout is not running:
+    nothing dials a retry)."""
+    callout = CalloutFactory(account=account, call_flow_logic=call_flow_logic, audio_url=audio_url)
+    contact = {"callout_participation__contact__msisdn": msisdn} if msisdn else {}
+    return PhoneCallFactory(dialled=True, remote_call_id=call_sid, callout_participation__callout=callout, **contact)
 
 
 def callback_params(call_sid="CA1", account_sid=TWILIO_SID, **extra) -> dict:

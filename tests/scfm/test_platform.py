@@ -145,11 +145,11 @@ def test_health_is_ok_when_database_and_broker_answer(db):
 def unreachable_broker():
     from scfm.celery import app
 
-    saved = app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options
+    saved = app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options, app.conf.broker_transport
     app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {}
+    app.conf.broker_transport_options, app.conf.broker_transport = {}, None  # laptop mode names its transport
     yield
-    app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options = saved
+    app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options, app.conf.broker_transport = saved
 
 
 def test_health_is_unavailable_when_broker_is_unreachable(db, unreachable_broker):

@@ -6,17 +6,14 @@ rest-api-v2.md: form-encoded bodies (`metadata[name]=...`, `account_sid=2`) with
 getting-started.md: the leading-bracket form `[metadata][name]=Alice`.
 """
 
-import base64
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import AccessToken, Account, User
 from contacts.models import Contact
 from tests.factories import AccessTokenFactory, AccountFactory, ContactFactory, UserFactory
-
-FORM = "application/x-www-form-urlencoded"
+from tests.scfm.reference_requests import Curl, assert_created, assert_page, doc_json
 
 # Keys of the documented response bodies (rest-api-current.txt). Accounts deliberately omit the auth tokens.
 ACCESS_TOKEN_KEYS = {"id", "token", "created_at", "updated_at", "metadata", "permissions"}
@@ -29,63 +26,9 @@ CONTACT_KEYS = {"id", "msisdn", "metadata", "created_at", "updated_at", "account
 USER_KEYS = {"id", "account_id", "metadata", "email", "created_at", "updated_at", "locale"}
 
 
-class Curl:
-    """Sends requests the way the documents' curl commands do."""
-
-    def __init__(self, token: str, basic: bool = False):
-        self.client = APIClient()
-        if basic:  # curl -u TOKEN:
-            credentials = base64.b64encode(f"{token}:".encode()).decode()
-            self.headers = {"HTTP_AUTHORIZATION": f"Basic {credentials}"}
-        else:
-            self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_VERSION": "HTTP/1.0"}
-
-    def __call__(self, method: str, path: str, data: str | None = None):
-        """`curl -d DATA -X METHOD path`: -d sends DATA as application/x-www-form-urlencoded."""
-        if data is None:
-            return self.client.generic(method, path, **self.headers)
-        return self.client.generic(method, path, data, content_type=FORM, **self.headers)
-
-    def form(self, method: str, path: str, *fields: str):
-        """`curl -d a=1 -d b=2`: curl joins the -d values with '&'."""
-        return self(method, path, "&".join(fields))
-
-
-@pytest.fixture
-def curl(account):
-    return Curl(AccessTokenFactory(account=account).token)
-
-
-@pytest.fixture
-def admin_account(db):
-    return AccountFactory(permissions=["super_admin"])
-
-
 @pytest.fixture
 def admin_curl(admin_account):
     return Curl(AccessTokenFactory(account=admin_account).token)
-
-
-def doc_json(value: dict) -> str:
-    """The documents' bodies are pretty-printed, one key a line."""
-    return json.dumps(value, indent=0)
-
-
-def assert_created(response, prefix: str, keys: set[str]) -> dict:
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert response["Location"] == f"/api/{prefix}/{body['id']}"
-    assert set(body) >= keys
-    return body
-
-
-def assert_page(response, total: int, keys: set[str]) -> list:
-    assert response.status_code == 200, response.content
-    assert response["Per-Page"] == "25"
-    assert response["Total"] == str(total)
-    body = response.json()
-    assert all(set(item) >= keys for item in body)
-    return body
 
 
 # --- Access Tokens ---------------------------------------------------------------------------------------------------

@@ -1,20 +1,17 @@
 """rest-api-current.txt's callouts, callout participations, batch operations, phone calls and remote phone call events
 examples, replayed as its curl commands send them (a JSON document with curl's default form content type)."""
 
-import pytest
-
 from batch_operations.models import BatchOperation
 from callouts.models import Callout, CalloutParticipation
 from phone_calls.models import RemotePhoneCallEvent
 from tests.factories import (
-    AccessTokenFactory,
     BatchOperationFactory,
     CalloutFactory,
     CalloutParticipationFactory,
     ContactFactory,
     PhoneCallFactory,
 )
-from tests.scfm.test_reference_examples import Curl, assert_created, doc_json
+from tests.scfm.reference_requests import assert_created, doc_json
 
 CALLOUT_KEYS = {"id", "status", "call_flow_logic", "metadata", "created_at", "updated_at", "account_id", "audio_url",
                 "settings"}  # fmt: skip
@@ -30,11 +27,6 @@ PHONE_CALL_KEYS = {
 }  # fmt: skip
 EVENT_KEYS = {"id", "phone_call_id", "details", "metadata", "remote_call_id", "remote_direction", "call_flow_logic",
               "created_at", "updated_at", "call_duration"}  # fmt: skip
-
-
-@pytest.fixture
-def curl(account):
-    return Curl(AccessTokenFactory(account=account).token)
 
 
 def test_create_a_callout(curl, account):

@@ -9,9 +9,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+STOP_GRACE_SECONDS = 6.0  # a warm shutdown gets this long; unfinished tasks are redelivered (scfm/broker.py)
+DRAIN_SECONDS = 10.0  # what a dead child left behind may finish for this long
+MAX_RESTARTS = 5  # a child that exits this often within RESTART_WINDOW_SECONDS stops `serve`
+RESTART_WINDOW_SECONDS = 60.0
+
 
 class Command(BaseCommand):
-    help = "Run the whole service in the foreground: migrations, bootstrap, HTTP API, Celery worker and beat."
+    help = (
+        "Run the whole service in the foreground: migrations, bootstrap, HTTP API, Celery worker and beat. A child "
+        "that dies is restarted; Ctrl-C or SIGTERM stops everything within 10 s."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=settings.PORT)
@@ -23,7 +31,7 @@ class Command(BaseCommand):
         call_command("bootstrap", stdout=bootstrap_output)  # prints the super-admin token last
         token = bootstrap_output.getvalue().splitlines()[-1]
         python = sys.executable
-        concurrency = os.environ.get("SCFM_WORKER_CONCURRENCY", "2")
+        concurrency = os.environ.get("SCFM_WORKER_CONCURRENCY", "4")
         commands = {
             "web": [
                 python,
@@ -36,6 +44,8 @@ class Command(BaseCommand):
                 os.environ.get("WEB_CONCURRENCY", "2"),
                 "--threads",
                 "4",
+                "--graceful-timeout",
+                "5",
             ],
             "worker": [
                 python,
@@ -64,7 +74,7 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
-        processes = {name: subprocess.Popen(command) for name, command in commands.items()}
+        processes = {name: _start(command) for name, command in commands.items()}
         self.stdout.write(f"SCFM is running on http://{host}:{port}/api (Ctrl-C stops it)")
         self.stdout.write(
             f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
@@ -82,20 +92,61 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
+        restarts: dict[str, list[float]] = {name: [] for name in processes}
+        draining: list[tuple[subprocess.Popen, float]] = []
         while not stopping:
+            for process, deadline in [entry for entry in draining if entry[1] <= time.monotonic()]:
+                _kill_group(process, signal.SIGKILL)
+                draining.remove((process, deadline))
             for name, process in processes.items():
-                if process.poll() is not None:
-                    self.stderr.write(f"{name} exited with code {process.returncode}; stopping everything")
-                    exit_code = 1
-                    stopping = True
+                if process.poll() is None or stopping:
+                    continue
+                # a worker killed by the OOM killer or by hand comes back; one that keeps dying stops everything.
+                # What it left behind (pool children finishing their task: their results can no longer be reported,
+                # but a dispatch in progress still enqueues its dials) gets DRAIN_SECONDS, then SIGKILL.
+                draining.append((process, time.monotonic() + DRAIN_SECONDS))
+                recent = [at for at in restarts[name] if time.monotonic() - at < RESTART_WINDOW_SECONDS]
+                if len(recent) >= MAX_RESTARTS:
+                    self.stderr.write(f"{name} exited {len(recent) + 1} times in a minute; stopping everything")
+                    exit_code, stopping = 1, True
+                    break
+                self.stderr.write(f"{name} exited with code {process.returncode}; restarting it")
+                restarts[name] = [*recent, time.monotonic()]
+                processes[name] = _start(commands[name])
             time.sleep(0.5)
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop_all([*processes.values(), *(process for process, _ in draining)])
         sys.exit(exit_code)
+
+
+def _start(command: list[str]) -> subprocess.Popen:
+    """Each child leads a process group of its own, so stopping it stops what it forked (gunicorn and Celery pool
+    workers), and Ctrl-C in the terminal reaches only `serve`, which stops the children in order."""
+    return subprocess.Popen(command, start_new_session=True)
+
+
+def _kill_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_all(processes) -> None:
+    """SIGTERM to every child's process group; SIGKILL to any group still alive STOP_GRACE_SECONDS later, so `serve`
+    is gone within 10 s of Ctrl-C or SIGTERM and leaves no process behind (nor a port held)."""
+    processes = list(processes)
+    for process in processes:
+        _kill_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            pass
+    for process in processes:
+        _kill_group(process, signal.SIGKILL)  # stragglers of the group, even when its leader already exited
+    for process in processes:
+        try:
+            process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass

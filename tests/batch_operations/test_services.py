@@ -1,3 +1,5 @@
+"""Running a batch operation (batch_operation_run), whatever its type."""
+
 from datetime import timedelta
 
 import pytest
@@ -19,8 +21,7 @@ class RequeuedMidRun:
 
 @pytest.mark.django_db
 def test_a_run_does_not_finish_an_operation_that_a_newer_run_has_taken_over(account, monkeypatch):
-    operation = BatchOperationFactory(account=account, callout=CalloutFactory(account=account))
-    BatchOperation.objects.filter(pk=operation.pk).update(status="queued")
+    operation = BatchOperationFactory(callout=CalloutFactory(account=account), queued=True)
     monkeypatch.setattr(services, "handler_for", lambda type_name: RequeuedMidRun())
 
     services.batch_operation_run(batch_operation_id=operation.pk)
