@@ -5,9 +5,8 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 
-from .api.exceptions import not_found_body
 from .limits import INTEGER_MAX, INTEGER_MIN, MAX_DEPTH, InputRejected, check_pairs
 from .logging import request_id_var
 
@@ -102,7 +101,7 @@ class EdgeMiddleware:
         names no row: 404 before the view builds a query the database can't run."""
         for value in (*view_args, *view_kwargs.values()):
             if isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX:
-                return JsonResponse(not_found_body(), status=404)
+                raise Http404("no row has an id beyond the 64-bit range")  # answered by handler404 (JSON)
         return None
 
     @staticmethod
