@@ -91,8 +91,11 @@ class EdgeMiddleware:
         except InputRejected as rejected:
             return rejected_response(rejected)
         response = self.get_response(request)
-        if request.method == "HEAD" and not response.streaming:
-            response.content = b""
+        if request.method == "HEAD":
+            if response.streaming:
+                response.streaming_content = iter(())  # a file response still closes its file when answered
+            else:
+                response.content = b""
         return response
 
     @staticmethod

@@ -485,3 +485,19 @@ def test_webhook_with_5000_fields_is_a_400_in_the_json_shape(db):
     response = Client().post(WEBHOOKS[0], body, content_type=FORM, HTTP_X_TWILIO_SIGNATURE="x")
     assert response.status_code == 400
     assert _errors(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_head_response_has_no_body_when_the_get_streams_a_file(make_client, account):
+    from django.core.files.base import ContentFile
+
+    from tests.phone_calls.test_recordings import make_recording
+
+    recording = make_recording(account)
+    recording.audio_file.save("RE.mp3", ContentFile(b"ID3fake-mp3-bytes"))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {make_client(account).token.token}"}
+
+    status, body = _wsgi("HEAD", f"/api/recordings/{recording.pk}.mp3", headers=headers)
+
+    assert (status, body) == ("200 OK", b"")
+    assert _wsgi("GET", f"/api/recordings/{recording.pk}.mp3", headers=headers)[1] == b"ID3fake-mp3-bytes"
