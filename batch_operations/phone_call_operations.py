@@ -27,9 +27,11 @@ from django.utils import timezone
 from callouts.filters import CalloutFilter, CalloutParticipationFilter
 from callouts.models import Callout, CalloutParticipation
 from contacts.models import Contact
+from phone_calls.dispatch import account_dispatch_kick
 from phone_calls.filters import PhoneCallFilter
-from phone_calls.models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
+from phone_calls.models import PhoneCall
 from phone_calls.remote_request_params import remote_request_params_errors
+from phone_calls.statuses import ACTIVE_STATUSES, PhoneCallStatus
 from scfm.errors import DomainError
 from scfm.query.filters import QueryError, apply_filters, csv_values
 
@@ -289,14 +291,8 @@ class PhoneCallQueue(PhoneCallOperation):
         queued = rows.update(queue_batch_operation_id=operation.pk, queue_after=None, updated_at=timezone.now())
         if queued:
             account_id = operation.account_id
-            transaction.on_commit(lambda: _dispatch_account_calls(account_id), robust=True)
+            transaction.on_commit(lambda: account_dispatch_kick(account_id), robust=True)
         return queued
-
-
-def _dispatch_account_calls(account_id: int) -> None:
-    from phone_calls.tasks import dispatch_account_calls
-
-    dispatch_account_calls.delay(account_id)
 
 
 class PhoneCallQueueRemoteFetch(PhoneCallOperation):
