@@ -44,9 +44,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "scfm.middleware.RequestIdMiddleware",
+    "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
+
+# Request limits (scfm.middleware.EdgeMiddleware answers past them with 413/400 in the API's JSON error shape).
+# A body, or the non-file fields of a multipart body, may be SCFM_MAX_REQUEST_BODY_SIZE bytes (2.5 MiB) with at most
+# SCFM_MAX_REQUEST_FIELDS fields; a multipart upload (a contact import's CSV file) SCFM_UPLOAD_MAX_SIZE bytes
+# (200 MiB: a 1,000,000-row CSV is about 60 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SCFM_MAX_REQUEST_BODY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("SCFM_MAX_REQUEST_FIELDS", 1000)
+SCFM_UPLOAD_MAX_SIZE = env_int("SCFM_UPLOAD_MAX_SIZE", 200 * 1024 * 1024)
 
 ROOT_URLCONF = "scfm.urls"
 WSGI_APPLICATION = "scfm.wsgi.application"
@@ -95,7 +104,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "scfm.api.pagination.HeaderPagination",
     "DEFAULT_FILTER_BACKENDS": ["scfm.api.filters.QueryFilterBackend", "scfm.api.filters.SortBackend"],
     "EXCEPTION_HANDLER": "scfm.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "scfm.api.schema.ResourceAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 

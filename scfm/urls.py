@@ -25,5 +25,6 @@ urlpatterns = [
     path("health/ready", views.ready, name="health-ready"),
 ]
 
+handler400 = "scfm.api.exceptions.json_bad_request"
 handler404 = "scfm.api.exceptions.json_not_found"
 handler500 = "scfm.api.exceptions.json_server_error"
