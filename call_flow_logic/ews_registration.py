@@ -26,6 +26,7 @@ import re
 from django.conf import settings
 
 from contacts.models import Contact
+from contacts.phone_numbers import normalize_msisdn
 from scfm.metadata import merge_metadata
 
 from .audio import audio_url
@@ -67,8 +68,9 @@ ENTRY_STATES = (None, "", "answered")
 
 
 def feedback_msisdns() -> set[str]:
+    """SCFM_EWS_FEEDBACK_MSISDNS in E.164 however it is written (contacts.phone_numbers), to compare with calls'."""
     raw = settings.SCFM_EWS_FEEDBACK_MSISDNS or ""
-    return {item.strip() for item in raw.split(",") if item.strip()}
+    return {normalize_msisdn(item) or item.strip() for item in raw.split(",") if item.strip()}
 
 
 def menu_digits(size: int) -> int:

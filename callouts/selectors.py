@@ -33,6 +33,12 @@ def callout_list(*, account: Account) -> QuerySet[Callout]:
     return Callout.objects.filter(account=account)
 
 
+def accounts_with_running_callouts() -> list[int]:
+    """Ids of the accounts that have running callouts (the scheduler kicks a dispatcher for each); not scoped: the
+    scheduler acts for every account."""
+    return list(Callout.objects.filter(status=Callout.Status.RUNNING).values_list("account_id", flat=True).distinct())
+
+
 def callout_participation_list(*, account: Account) -> QuerySet[CalloutParticipation]:
     """The participations in the account's callouts."""
     return CalloutParticipation.objects.filter(callout__account=account)
@@ -54,7 +60,8 @@ def callout_statistics(*, callout: Callout) -> dict:
     (max_phone_calls_for_callout_participation) and has no call still active; otherwise an unanswered one is still
     to be called.
     """
-    from phone_calls.models import ACTIVE_STATUSES, PhoneCall
+    from phone_calls.models import PhoneCall
+    from phone_calls.statuses import ACTIVE_STATUSES
 
     max_calls = AccountSettings.from_account(callout.account).max_phone_calls_for_callout_participation
     active_call = Exists(PhoneCall.objects.filter(callout_participation=OuterRef("pk"), status__in=ACTIVE_STATUSES))

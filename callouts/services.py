@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts.models import Account
 from contacts.phone_numbers import valid_msisdn
 from contacts.selectors import contact_get
+from phone_calls.dispatch import account_dispatch_kick
 from scfm.errors import DomainError, dependents_exist, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
@@ -73,15 +74,6 @@ def callout_delete(*, callout: Callout) -> None:
     callout.delete()
 
 
-def _dispatch_account_calls(account_id: int) -> None:
-    try:
-        from phone_calls.tasks import dispatch_account_calls
-    except ImportError:
-        logger.info("phone_calls.tasks.dispatch_account_calls is not available; calls wait for the scheduler")
-        return
-    dispatch_account_calls.delay(account_id)
-
-
 @transaction.atomic
 def callout_fire_event(*, callout: Callout, event: str) -> Callout:
     """Apply start|pause|resume|stop; an event the current status does not allow is a 422.
@@ -96,7 +88,7 @@ def callout_fire_event(*, callout: Callout, event: str) -> Callout:
     callout.save(update_fields=["status", "updated_at"])
     if event in DISPATCHING_EVENTS:
         account_id = callout.account_id
-        transaction.on_commit(lambda: _dispatch_account_calls(account_id))
+        transaction.on_commit(lambda: account_dispatch_kick(account_id))
     return callout
 
 

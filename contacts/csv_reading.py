@@ -1,6 +1,11 @@
-"""Reading contact CSV files: the header, typed columns, and rows parsed in chunks (no database access).
+"""Reading contact CSV files: the whole-file check, the header, typed columns, and rows parsed in chunks (no
+database access).
 
-File format (documented in docs/contact-import.md):
+File format (documented in docs/contact-import.md; the encoding is found by contacts/csv_encoding.py):
+- as spreadsheet programs save it: `,`, `;` or tab between cells (detect_dialect: the one that makes `msisdn` a
+  header column; Excel's `sep=;` line), UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1252 for a file with no
+  UTF-8 in it (detect_encoding, over the whole file); CRLF, LF or CR line ends; quoted cells may span lines;
+- check_csv checks all of it before the first row is written, and names the line where a bad record starts;
 - a header row with a `msisdn` column; every other column becomes a metadata key;
 - a column may declare its type as `name:type`: `string` (default), `number`, `boolean`, `date` (YYYY-MM-DD),
   `list` (items separated by `|`); an empty cell leaves that key untouched;
@@ -10,6 +15,7 @@ File format (documented in docs/contact-import.md):
 A malformed header or file raises DomainError `{"file": [message]}` (a 422 for uploads).
 """
 
+import codecs
 import csv
 import io
 import math
@@ -22,7 +28,8 @@ from datetime import date
 
 from scfm.errors import DomainError
 
-from .phone_numbers import fast_normalize_msisdn
+from .csv_encoding import detect_encoding, file_error
+from .phone_numbers import fast_normalize_msisdn, msisdn_or_error
 
 CHUNK_SIZE = 10_000
 LIST_SEPARATOR = "|"
@@ -31,11 +38,6 @@ TRUE_VALUES = {"true", "t", "yes", "y", "1"}
 FALSE_VALUES = {"false", "f", "no", "n", "0"}
 _INTEGER = re.compile(r"[+-]?\d+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def file_error(message: str) -> DomainError:
-    """The error of a file that cannot be imported as a whole: DomainError {"file": [message]}."""
-    return DomainError({"file": [message]})
 
 
 # columns -----------------------------------------------------------------------------------------------------------
@@ -122,65 +124,148 @@ def parse_header(row: list[str]) -> Header:
 
 
 # reading -----------------------------------------------------------------------------------------------------------
-def open_text(binary) -> io.TextIOWrapper:
-    """A binary file as CSV text: UTF-8, with or without a byte-order mark."""
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+DELIMITERS = (",", ";", "\t")
+SAMPLE_SIZE = 64 * 1024
+_SEP_LINE = re.compile(r"sep=(.)(?:\r\n|\r|\n)")  # Excel's "sep=;" first line
 
 
-def check_csv(binary) -> Header:
-    """Read the header of an uploaded file (then rewind it): a 422 when it is not a CSV file SCFM can import."""
-    sample = binary.read(64 * 1024)
+@dataclass(frozen=True)
+class Dialect:
+    """How a file's cells are separated, and whether an Excel `sep=` line precedes the header."""
+
+    delimiter: str = ","
+    sep_line: bool = False
+
+
+COMMA = Dialect()
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """What check_csv found: the encoding (a Python codec), the dialect, the header and the data rows (non-blank
+    records; None when rows were not counted)."""
+
+    encoding: str
+    dialect: Dialect
+    header: Header
+    rows: int | None
+
+
+def _has_msisdn(row: list[str]) -> bool:
+    return any(cell.partition(":")[0].strip().lower() == "msisdn" for cell in row)
+
+
+def detect_dialect(sample: str) -> Dialect:
+    """The delimiter that makes `msisdn` a column of the header (`,`, `;` or tab; Excel's `sep=` line wins).
+
+    Several candidates: the one giving the most columns. None: DomainError naming what the first line holds.
+    """
+    if sep := _SEP_LINE.match(sample):
+        return Dialect(delimiter=sep.group(1), sep_line=True)
+    found = []
+    for delimiter in DELIMITERS:
+        try:
+            row = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if _has_msisdn(row):
+            found.append((len(row), -DELIMITERS.index(delimiter), delimiter))
+    if not found:
+        first_line = sample.splitlines()[0] if sample.strip() else ""
+        shown = first_line if len(first_line) <= 100 else first_line[:100] + "..."
+        raise file_error(
+            f"has no msisdn column (its first line reads {shown!r}; columns may be separated by ',', ';' or tab)"
+        )
+    return Dialect(delimiter=max(found)[2])
+
+
+def _csv_error(line: int, exc: csv.Error) -> DomainError:
+    """A malformed record, named by the line where it starts."""
+    message = str(exc)
+    if message == "unexpected end of data":
+        message = "a quoted cell starting here is never closed"
+    elif "expected after" in message:
+        message = "text follows the closing quote of a cell (quote the whole cell and double the quotes inside it)"
+    elif "field larger than field limit" in message:
+        message = f"a cell is longer than {csv.field_size_limit():,} characters (a quote that is never closed?)"
+    return file_error(f"is not a CSV file: line {line}: {message}")
+
+
+def _reader(text, dialect: Dialect):
+    if dialect.sep_line:
+        text.readline()
+    return csv.reader(text, delimiter=dialect.delimiter, strict=True)
+
+
+def _records(text, dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, cells) of every record, the header first; a malformed record raises
+    DomainError {"file": [...]} naming the line where it starts, also when a quoted cell spans several lines."""
+    reader = _reader(text, dialect)
+    end = int(dialect.sep_line)
+    while True:
+        start = end + 1
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise _csv_error(start, exc) from None
+        if row is None:
+            return
+        end = reader.line_num + int(dialect.sep_line)
+        yield start, row
+
+
+def _blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def check_csv(binary, *, count_rows: bool = True) -> CsvFormat:
+    """Check a whole file before any row is written: encoding (detect_encoding), dialect (detect_dialect), header
+    (parse_header) and, with `count_rows`, every record's CSV syntax and the number of data rows.
+
+    Raises DomainError {"file": [message]} (a 422 for uploads) naming the line at fault; rewinds `binary`.
+    """
+    sample = binary.read(SAMPLE_SIZE)
     binary.seek(0)
     if not sample.strip():
         raise file_error("is empty")
-    if b"\x00" in sample:
-        raise file_error("is not a CSV file")
+    encoding = detect_encoding(binary)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
+    dialect = detect_dialect(text.removeprefix("\ufeff"))
+    stream = open_text(binary, encoding)
+    rows = None
     try:
-        text = sample.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # not just a character cut in half by the sample's end
-            raise file_error("is not a CSV file (it must be UTF-8 text)") from None
-        text = sample[: exc.start].decode("utf-8-sig")
-    try:
-        header = next(csv.reader(io.StringIO(text)), None)
-    except csv.Error:
-        raise file_error("is not a CSV file") from None
-    return parse_header(header or [])
+        records = _records(stream, dialect)
+        header = parse_header(next(records, (1, []))[1])
+        if count_rows:
+            rows = sum(1 for _line, row in records if not _blank(row))
+    finally:
+        stream.detach()
+        binary.seek(0)
+    return CsvFormat(encoding=encoding, dialect=dialect, header=header, rows=rows)
 
 
-def count_lines(binary) -> int:
-    """Data rows in a file, estimated from its line breaks (fast; quoted line breaks make it an overestimate)."""
-    lines, last = 0, b"\n"
-    for block in iter(lambda: binary.read(1 << 20), b""):
-        lines += block.count(b"\n")
-        last = block[-1:]
-    binary.seek(0)
-    return max(lines + (last != b"\n") - 1, 0)
+def open_text(binary, encoding: str = "utf-8-sig") -> io.TextIOWrapper:
+    """A binary file as CSV text in `encoding` (check_csv's; UTF-8, with or without a byte-order mark, by default)."""
+    return io.TextIOWrapper(binary, encoding=encoding, newline="")
 
 
-def _chunks(text, header_check: Callable[[list[str]], Header] = parse_header, skip_rows: int = 0):
-    """Yield (header, [(line, row), ...]) in chunks of CHUNK_SIZE non-blank rows, after skipping `skip_rows`."""
-    reader = csv.reader(text)
-    try:
-        first = next(reader, None)
-    except csv.Error as exc:
-        raise file_error(f"is not a CSV file ({exc})") from None
-    header = header_check(first or [])
+def _chunks(text, dialect: Dialect = COMMA, skip_rows: int = 0):
+    """Yield (header, [(line, row), ...]) in chunks of CHUNK_SIZE non-blank rows, after skipping `skip_rows`;
+    `line` is the line where the record starts."""
+    records = _records(text, dialect)
+    header = parse_header(next(records, (1, []))[1])
     chunk = []
     seen = 0
-    try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            seen += 1
-            if seen <= skip_rows:
-                continue
-            chunk.append((reader.line_num, row))
-            if len(chunk) >= CHUNK_SIZE:
-                yield header, chunk
-                chunk = []
-    except csv.Error as exc:
-        raise file_error(f"is not a CSV file (line {reader.line_num}: {exc})") from None
+    for line, row in records:
+        if _blank(row):
+            continue
+        seen += 1
+        if seen <= skip_rows:
+            continue
+        chunk.append((line, row))
+        if len(chunk) >= CHUNK_SIZE:
+            yield header, chunk
+            chunk = []
     if chunk:
         yield header, chunk
 
@@ -198,7 +283,7 @@ def _parse_chunk(header: Header, rows) -> tuple[dict[str, dict], list[tuple[int,
         raw = row[msisdn_index].strip() if msisdn_index < len(row) else ""
         msisdn = fast_normalize_msisdn(raw) if raw else None
         if msisdn is None:
-            errors["msisdn"] = ["can't be blank"] if not raw else ["is invalid"]
+            errors["msisdn"] = [msisdn_or_error(raw)[1]]
         metadata = {}
         for index, name, convert in columns:
             if index >= len(row):
@@ -224,7 +309,7 @@ def _parse_chunk(header: Header, rows) -> tuple[dict[str, dict], list[tuple[int,
 _DONE = object()
 
 
-def parsed_chunks(stream, skip_rows: int) -> Iterator[tuple[int, dict[str, dict], list]]:
+def parsed_chunks(stream, skip_rows: int, dialect: Dialect = COMMA) -> Iterator[tuple[int, dict[str, dict], list]]:
     """Parse chunks in a background thread, one chunk ahead of the caller, so parsing overlaps the database work.
 
     Yields (rows in chunk, {msisdn: metadata}, [(line, errors)]); at most three chunks exist at a time. The thread
@@ -244,7 +329,7 @@ def parsed_chunks(stream, skip_rows: int) -> Iterator[tuple[int, dict[str, dict]
 
     def parse() -> None:
         try:
-            for header, rows in _chunks(stream, skip_rows=skip_rows):
+            for header, rows in _chunks(stream, dialect, skip_rows=skip_rows):
                 if not put((len(rows), *_parse_chunk(header, rows))):
                     return
             put(_DONE)

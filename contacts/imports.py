@@ -16,7 +16,7 @@ from scfm.db import is_postgresql
 from scfm.errors import DomainError
 
 from .bulk_upsert import upsert_chunk
-from .csv_reading import check_csv, count_lines, open_text, parsed_chunks
+from .csv_reading import COMMA, Dialect, check_csv, open_text, parsed_chunks
 from .models import ContactImport
 
 
@@ -41,6 +41,7 @@ def import_contacts(
     *,
     account: Account,
     stream,
+    dialect: Dialect = COMMA,
     skip_rows: int = 0,
     result: ImportResult | None = None,
     on_chunk: Callable[[ImportResult], None] | None = None,
@@ -48,15 +49,17 @@ def import_contacts(
     """Import a CSV text stream into the account's contacts, one transaction per chunk of csv_reading.CHUNK_SIZE rows.
 
     Chunks are parsed in a helper thread while the previous chunk is written (see csv_reading.parsed_chunks).
+    `stream` is text (csv_reading.open_text with the encoding check_csv found); `dialect` is check_csv's too.
 
     `on_chunk(result)` runs inside each chunk's transaction (to save progress with it, or to report it).
     `skip_rows` data rows are skipped, to resume an import whose first chunks are already committed.
     Returns the updated `result` (a new ImportResult when none is given). A malformed header or file raises
-    DomainError `{"file": [...]}` (committed chunks stay); bytes that are not UTF-8 raise UnicodeDecodeError.
+    DomainError `{"file": [...]}` naming the line (committed chunks stay: check the file with csv_reading.check_csv
+    first, as the API and the command do, so that a malformed file is refused before any row is written).
     """
     result = result or ImportResult()
     postgresql = is_postgresql(connection)
-    for row_count, parsed, rejected in parsed_chunks(stream, skip_rows):
+    for row_count, parsed, rejected in parsed_chunks(stream, skip_rows, dialect):
         with transaction.atomic():
             if postgresql:
                 # A chunk commits with its progress counters, so a commit lost in a server crash loses both and
@@ -77,11 +80,14 @@ def import_contacts(
 # ContactImport: the API's background imports ------------------------------------------------------------------
 @transaction.atomic
 def contact_import_create(*, account: Account, file) -> ContactImport:
-    """Store an uploaded CSV file and queue its import; a file that is not an importable CSV is a 422."""
+    """Store an uploaded CSV file and queue its import; a file that is not an importable CSV is a 422.
+
+    The whole file is checked first (csv_reading.check_csv: encoding, dialect, header, every record's syntax), so
+    an import never stops half-way on a malformed file; `total_rows` is the exact number of data rows.
+    """
     from .tasks import contact_import_run_task
 
-    check_csv(file)
-    total = count_lines(file)
+    total = check_csv(file).rows
     contact_import = ContactImport(account=account, filename=(file.name or "")[:255], total_rows=total)
     contact_import.file.save(file.name or "contacts.csv", file, save=False)
     contact_import.save()
@@ -97,7 +103,8 @@ def contact_import_run(*, contact_import_id: int) -> ContactImport | None:
     """Run (or resume) a queued import; finished, failed and unknown imports are left alone (idempotent).
 
     Each chunk commits together with the import's counters, so a redelivered task skips the rows already done.
-    A file that turns out to be malformed part-way marks the import failed, keeping what was committed.
+    The file's encoding and dialect are detected again (check_csv, without counting rows); a file that is malformed
+    after all (it was checked whole at upload) marks the import failed, keeping what was committed.
     """
     with transaction.atomic():
         contact_import = (
@@ -137,9 +144,11 @@ def contact_import_run(*, contact_import_id: int) -> ContactImport | None:
     outcome = {"status": ContactImport.Status.FINISHED, "error_message": ""}
     try:
         with contact_import.file.open("rb") as binary:
+            csv_format = check_csv(binary, count_rows=False)
             import_contacts(
                 account=contact_import.account,
-                stream=open_text(binary),
+                stream=open_text(binary, csv_format.encoding),
+                dialect=csv_format.dialect,
                 skip_rows=contact_import.processed_rows,
                 result=result,
                 on_chunk=save_progress,

@@ -1,9 +1,19 @@
-"""q[...] filters of phone calls (getting-started.md "Managing Phone Calls" / rest-api-v2.md)."""
+"""q[...] filters of phone calls (getting-started.md "Managing Phone Calls" / rest-api-v2.md), their callback events
+and recordings."""
+
+import django_filters
 
 from contacts.filters import MsisdnFilter
-from scfm.query.filters import CsvFilter, JSONFilter, ResourceFilterSet, comparison_filters, timestamp_filters
+from scfm.query.filters import (
+    CsvFilter,
+    JSONFilter,
+    ResourceFilterSet,
+    TimestampedFilterSet,
+    comparison_filters,
+    timestamp_filters,
+)
 
-from .models import PhoneCall
+from .models import PhoneCall, Recording, RemotePhoneCallEvent
 
 
 class PhoneCallFilter(ResourceFilterSet):
@@ -27,3 +37,31 @@ class PhoneCallFilter(ResourceFilterSet):
     class Meta:
         model = PhoneCall
         fields = []
+
+
+class RemotePhoneCallEventFilter(ResourceFilterSet):
+    details = JSONFilter(field_name="details")
+    call_flow_logic = CsvFilter(field_name="call_flow_logic")
+    remote_call_id = CsvFilter(field_name="remote_call_id")
+    remote_direction = CsvFilter(field_name="remote_direction")
+    phone_call_id = CsvFilter(field_name="phone_call_id", integer=True)
+    call_duration = django_filters.NumberFilter(field_name="call_duration")
+    locals().update(comparison_filters("call_duration"))
+
+    class Meta:
+        model = RemotePhoneCallEvent
+        fields: list[str] = []
+
+
+class RecordingFilter(TimestampedFilterSet):
+    """Recordings have no metadata column: ids, duration and timestamps only."""
+
+    external_recording_id = CsvFilter(field_name="external_recording_id")
+    phone_call_id = CsvFilter(field_name="phone_call_id", integer=True)
+    contact_id = CsvFilter(field_name="contact_id", integer=True)
+    duration = django_filters.NumberFilter(field_name="duration")
+    locals().update(comparison_filters("duration"))
+
+    class Meta:
+        model = Recording
+        fields: list[str] = []

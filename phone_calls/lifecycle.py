@@ -3,19 +3,20 @@
 Every status report from a provider goes through `phone_call_record_remote_status` (or, for a caller that holds the
 row lock already, `phone_call_apply_remote_status`), which locks the row, moves the call forward only (late or
 duplicated callbacks are harmless), marks the participation answered on `completed` and schedules the retry of a
-call that ended busy / not answered / failed.
+call that ended busy / not answered / failed (the retry policy: retries.py).
+
+The webhook's fast path for status callbacks (status_callbacks.py) applies the same rule in SQL; a report that may
+schedule a retry always takes this path. tests/phone_calls/test_status_report_paths.py checks the two agree.
 """
 
-from datetime import timedelta
-
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.settings import AccountSettings
 from callouts.models import CalloutParticipation
 
-from .models import ACTIVE_STATUSES, PhoneCall, PhoneCallStatus
+from .models import PhoneCall
+from .retries import phone_call_retry_schedule
+from .statuses import PhoneCallStatus
 
 MAX_DURATION_SECONDS = 2**31 - 1  # the duration columns are 32-bit integers
 
@@ -91,51 +92,3 @@ def _after_status_change(call: PhoneCall) -> None:
         )
     elif call.is_terminal:
         phone_call_retry_schedule(phone_call=call)
-
-
-def retry_settings(account) -> tuple[set[str], int, int]:
-    """(statuses that are retried, back-off seconds, max calls per participation) for an account (accounts/settings.py;
-    junk in the settings hash reads as the default, so it never fails a status callback)."""
-    s = AccountSettings.from_account(account)
-    return set(s.retry_statuses), s.retry_backoff_seconds, s.max_phone_calls_for_callout_participation
-
-
-def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
-    """After a failed attempt, create the next `created` call of the participation, due after the back-off.
-
-    Only while the participation is unanswered, has fewer calls than the account's maximum (never more than 10)
-    and no other live call. The partial unique index on live calls per participation backs this up.
-    """
-    account = phone_call.account
-    statuses, backoff, maximum = retry_settings(account)
-    if phone_call.status not in statuses:
-        return None
-    participation = (
-        CalloutParticipation.objects.select_for_update().filter(pk=phone_call.callout_participation_id).first()
-    )
-    if participation is None or participation.answered or participation.phone_calls_count >= maximum:
-        return None
-    if participation.phone_calls.filter(status__in=ACTIVE_STATUSES).exists():
-        return None
-    try:
-        with transaction.atomic():  # a live call inserted concurrently (API, batch) wins: no retry, no 500
-            return phone_call_create_for_participation(
-                participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
-            )
-    except IntegrityError:
-        return None
-
-
-def phone_call_create_for_participation(*, participation: CalloutParticipation, **fields) -> PhoneCall:
-    """A new `created` call for a participation (its counter goes up in the same transaction)."""
-    callout = participation.callout
-    call = PhoneCall.objects.create(
-        account_id=callout.account_id,
-        callout_id=callout.pk,
-        callout_participation=participation,
-        contact_id=participation.contact_id,
-        msisdn=participation.msisdn,
-        **{"call_flow_logic": participation.call_flow_logic, **fields},
-    )
-    CalloutParticipation.objects.filter(pk=participation.pk).update(phone_calls_count=F("phone_calls_count") + 1)
-    return call

@@ -1,70 +1,9 @@
-from datetime import timedelta
-
 from django.db import models
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from scfm.models import TimestampedModel
 
-from .providers.base import REMOTE_STATUS_TO_STATUS
-
-
-class PhoneCallStatus(models.TextChoices):
-    CREATED = "created"
-    QUEUED = "queued"
-    REMOTELY_QUEUED = "remotely_queued"
-    ERRORED = "errored"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    BUSY = "busy"
-    NOT_ANSWERED = "not_answered"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-
-
-ACTIVE_STATUSES = (
-    PhoneCallStatus.CREATED,
-    PhoneCallStatus.QUEUED,
-    PhoneCallStatus.REMOTELY_QUEUED,
-    PhoneCallStatus.IN_PROGRESS,
-)
-IN_FLIGHT_STATUSES = (PhoneCallStatus.QUEUED, PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS)
-TERMINAL_STATUSES = (
-    PhoneCallStatus.COMPLETED,
-    PhoneCallStatus.BUSY,
-    PhoneCallStatus.NOT_ANSWERED,
-    PhoneCallStatus.FAILED,
-    PhoneCallStatus.CANCELED,
-    PhoneCallStatus.ERRORED,
-)
-# progress order: a remote status may only move a call forward
-STATUS_RANK = {
-    PhoneCallStatus.CREATED: 0,
-    PhoneCallStatus.QUEUED: 1,
-    PhoneCallStatus.REMOTELY_QUEUED: 2,
-    PhoneCallStatus.EXPIRED: 2,
-    PhoneCallStatus.IN_PROGRESS: 3,
-    **{status: 4 for status in TERMINAL_STATUSES},
-}
-EXPIRE_REMOTELY_QUEUED_AFTER = timedelta(hours=1)
-
-
-def status_for_remote_status(current: str, remote_status: str | None, remotely_queued_at, now) -> str:
-    """Where a call goes when the provider reports `remote_status`: forward only, terminal states stay put."""
-    if current in TERMINAL_STATUSES:
-        return current
-    remote_status = (remote_status or "").strip().lower()
-    if remote_status in ("queued", "initiated"):
-        stale = remotely_queued_at is not None and remotely_queued_at < now - EXPIRE_REMOTELY_QUEUED_AFTER
-        if stale and current in (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS):
-            return PhoneCallStatus.EXPIRED
-        return current
-    target = REMOTE_STATUS_TO_STATUS.get(remote_status)
-    if target is None or target == current:
-        return current
-    if current == PhoneCallStatus.EXPIRED or STATUS_RANK[target] > STATUS_RANK[current]:
-        return target
-    return current
+from .statuses import TERMINAL_STATUSES, PhoneCallStatus, status_for_remote_status
 
 
 class PhoneCall(FSMModelMixin, TimestampedModel):

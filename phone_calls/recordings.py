@@ -53,7 +53,7 @@ def _same_account(recording: Recording, account: Account) -> Recording:
 
 
 def _enqueue_fetch(recording_id: int) -> None:
-    from .recording_tasks import recording_audio_fetch_task
+    from .tasks import recording_audio_fetch_task
 
     recording_audio_fetch_task.delay(recording_id)
 

@@ -1,20 +1,32 @@
-"""Reads of phone calls; all account scoping happens here."""
+"""Reads of phone calls, their callback events and recordings; all account scoping happens here."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Account
 from callouts.models import Callout
 from scfm.db import fetch_one_prepared
 
-from .models import PhoneCall, PhoneCallStatus
+from .models import PhoneCall, Recording, RemotePhoneCallEvent
+from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
 
 
 def phone_call_list(*, account: Account) -> QuerySet[PhoneCall]:
     """The account's phone calls."""
     return PhoneCall.objects.filter(account=account)
+
+
+def remote_phone_call_event_list(*, account: Account) -> QuerySet[RemotePhoneCallEvent]:
+    """The account's callback events (through their phone calls)."""
+    return RemotePhoneCallEvent.objects.filter(phone_call__account=account)
+
+
+def recording_list(*, account: Account) -> QuerySet[Recording]:
+    """The account's recordings."""
+    return Recording.objects.filter(account=account)
 
 
 def due_phone_calls(*, account_id: int, now: datetime) -> QuerySet[PhoneCall]:
@@ -23,6 +35,43 @@ def due_phone_calls(*, account_id: int, now: datetime) -> QuerySet[PhoneCall]:
     return PhoneCall.objects.filter(
         account_id=account_id, status=PhoneCallStatus.CREATED, callout_id__in=running
     ).filter(Q(queue_after__isnull=True) | Q(queue_after__lte=now))
+
+
+class DialledCounts(NamedTuple):
+    """An account's calls counted for the enqueue_calls command's limits."""
+
+    in_flight: int  # queued, remotely queued or in progress
+    recently_queued: int  # remotely queued since the start of the period
+
+
+def phone_call_dialled_counts(*, account: Account, since: datetime) -> DialledCounts:
+    """The account's in-flight calls and its calls remotely queued since `since`."""
+    calls = phone_call_list(account=account)
+    return DialledCounts(
+        in_flight=calls.filter(status__in=IN_FLIGHT_STATUSES).count(),
+        recently_queued=calls.filter(remotely_queued_at__gte=since).count(),
+    )
+
+
+def phone_call_status_count(*, account: Account, status: str) -> int:
+    """How many of the account's calls are in `status`."""
+    return phone_call_list(account=account).filter(status=status).count()
+
+
+def phone_call_ids_awaiting_status(*, account: Account, min_age: timedelta, limit: int | None = None) -> QuerySet:
+    """Ids of the account's dialled calls awaiting completion (remotely queued or in progress) created at least
+    `min_age` ago, least recently fetched first (at most `limit`); for the update_calls command."""
+    ids = (
+        phone_call_list(account=account)
+        .filter(
+            status__in=(PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS),
+            remote_call_id__isnull=False,
+            created_at__lte=timezone.now() - min_age,
+        )
+        .order_by("remote_status_fetch_queued_at", "id")
+        .values_list("id", flat=True)
+    )
+    return ids[:limit] if limit is not None else ids
 
 
 class CallState(NamedTuple):

@@ -23,8 +23,9 @@ from callouts.models import CalloutParticipation
 from scfm.db import fetch_one_prepared, is_postgresql
 
 from .lifecycle import seconds
-from .models import TERMINAL_STATUSES, PhoneCall, PhoneCallStatus, RemotePhoneCallEvent, status_for_remote_status
+from .models import PhoneCall, RemotePhoneCallEvent
 from .selectors import CallState
+from .statuses import TERMINAL_STATUSES, PhoneCallStatus, status_for_remote_status
 
 ATTEMPTS = 3  # writes missed to concurrent changes before the callback takes the locked path
 
@@ -39,7 +40,7 @@ WITH updated AS (
         status = %(status)s,
         remote_status = COALESCE(%(remote_status)s, remote_status),
         duration = CASE WHEN %(duration)s > 0 THEN %(duration)s ELSE duration END,
-        remote_direction = COALESCE(NULLIF(remote_direction, ''), %(direction)s),
+        remote_direction = COALESCE(NULLIF(remote_direction, ''), %(direction)s, remote_direction),
         lock_version = lock_version + 1,
         updated_at = %(now)s
     WHERE id = %(id)s AND lock_version = %(lock_version)s AND status = %(read_status)s

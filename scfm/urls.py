@@ -9,7 +9,6 @@ api_patterns = [
     path("", include("callouts.api.urls")),
     path("", include("batch_operations.api.urls")),
     path("", include("phone_calls.api.urls")),
-    path("", include("phone_calls.api.event_urls")),
     path("schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "docs",

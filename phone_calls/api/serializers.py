@@ -3,7 +3,7 @@ from rest_framework import serializers
 from call_flow_logic.api.fields import CallFlowLogicField
 from scfm.api.fields import HashField, MetadataWriteSerializer
 
-from ..models import PhoneCall
+from ..models import PhoneCall, Recording, RemotePhoneCallEvent
 from ..remote_request_params import remote_request_params_errors
 
 
@@ -53,3 +53,36 @@ class RemoteRequestParamsField(HashField):
 class PhoneCallWriteSerializer(MetadataWriteSerializer):
     remote_request_params = RemoteRequestParamsField(required=False)
     call_flow_logic = CallFlowLogicField(required=False)
+
+
+class RemotePhoneCallEventReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RemotePhoneCallEvent
+        fields = [
+            "id",
+            "phone_call_id",
+            "details",
+            "metadata",
+            "remote_call_id",
+            "remote_direction",
+            "call_flow_logic",
+            "created_at",
+            "updated_at",
+            "call_duration",
+        ]
+
+
+class RecordingReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recording
+        fields = [
+            "id",
+            "phone_call_id",
+            "account_id",
+            "contact_id",
+            "external_recording_id",
+            "external_recording_url",
+            "duration",
+            "created_at",
+            "updated_at",
+        ]

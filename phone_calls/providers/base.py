@@ -23,19 +23,6 @@ if TYPE_CHECKING:
 
 HTTP_TIMEOUT_SECONDS = 15.0
 
-# Twilio / Somleng CallStatus -> our status (both providers and the simulator speak this vocabulary).
-# "queued" and "initiated" say nothing new: they leave the status alone (or expire a call after an hour).
-REMOTE_STATUS_TO_STATUS = {
-    "ringing": "in_progress",
-    "in-progress": "in_progress",
-    "answered": "in_progress",
-    "busy": "busy",
-    "failed": "failed",
-    "no-answer": "not_answered",
-    "canceled": "canceled",
-    "completed": "completed",
-}
-
 
 class CreateOutcome(StrEnum):
     ACCEPTED = "accepted"
@@ -74,6 +61,8 @@ class Provider:
     """A telephone company. Subclasses set `name` and implement `for_account`, `create_call` and `fetch_call`."""
 
     name: str
+    # the provider's CallStatus -> SCFM status (see twilio.py and statuses.REMOTE_STATUS_TO_STATUS)
+    status_table: dict[str, str] = {}
 
     @classmethod
     def for_account(cls, account: Account) -> Provider:

@@ -3,7 +3,8 @@
 The outcome is drawn from the account's `simulator_outcomes` mix (Twilio CallStatus -> weight) after
 `simulator_delay_seconds`; completed calls last `simulator_call_duration` seconds (defaults and ranges in
 accounts/settings.py). The outcome travels the same path as a real status callback (phone_calls.remote_events), so a
-whole callout can be rehearsed without a telephone company.
+whole callout can be rehearsed without a telephone company: `phone_call_simulate_outcome` in simulator_outcomes.py
+(beside this module) applies it, run by the `simulate_call_outcome` task that `call_accepted` schedules.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 
 from accounts.settings import AccountSettings
 
+from ..statuses import REMOTE_STATUS_TO_STATUS
 from .base import CreateOutcome, CreateResult, FetchResult, Provider, ProviderError
 
 SIMULATOR_ACCOUNT_SID = "ACsimulator"
@@ -36,6 +38,7 @@ class SimulatorProvider(Provider):
     """Accepts every call; `call_accepted` schedules its simulated outcome."""
 
     name = "simulator"
+    status_table = REMOTE_STATUS_TO_STATUS  # it draws Twilio CallStatus values (simulator_outcomes)
 
     def __init__(self, account):
         self.account = account

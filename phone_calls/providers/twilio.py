@@ -12,9 +12,14 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from ..statuses import REMOTE_STATUS_TO_STATUS
 from .base import HTTP_TIMEOUT_SECONDS, CreateOutcome, CreateResult, FetchResult, Provider, ProviderError
 
 logger = logging.getLogger(__name__)
+
+# Twilio CallStatus -> SCFM status ("no-answer" -> "not_answered", ...): the table lives in phone_calls/statuses.py,
+# where status_for_remote_status applies it forward only; Somleng and the simulator speak the same vocabulary.
+CALL_STATUS_TO_STATUS = REMOTE_STATUS_TO_STATUS
 
 CALL_FIELDS = (
     "sid",
@@ -70,6 +75,7 @@ class TwilioProvider(Provider):
     """Calls through api.twilio.com (or any Twilio-compatible base URL)."""
 
     name = "twilio"
+    status_table = CALL_STATUS_TO_STATUS
 
     def __init__(
         self,

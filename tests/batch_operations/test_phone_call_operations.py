@@ -318,7 +318,7 @@ def test_queue_hands_previewed_calls_to_the_dispatcher(
     client_for, account, django_capture_on_commit_callbacks, monkeypatch
 ):
     kicked = []
-    monkeypatch.setattr("batch_operations.phone_call_operations._dispatch_account_calls", kicked.append)
+    monkeypatch.setattr("batch_operations.phone_call_operations.account_dispatch_kick", kicked.append)
     running = CalloutFactory(account=account, status="running")
     backing_off = PhoneCallFactory(
         callout_participation__callout=running, queue_after=timezone.now() + timedelta(hours=1)
@@ -367,7 +367,7 @@ def test_queue_remote_fetch_enqueues_a_status_fetch_per_previewed_call(
 ):
     fetched = []
     monkeypatch.setattr(
-        "phone_calls.services.phone_call_fetch_remote", lambda *, phone_call_id: fetched.append(phone_call_id)
+        "phone_calls.polling.phone_call_fetch_remote", lambda *, phone_call_id: fetched.append(phone_call_id)
     )
     callout = CalloutFactory(account=account)
     calls = [

@@ -256,7 +256,7 @@ def test_event_needs_credentials(anonymous, account):
 
 def test_start_kicks_the_dispatcher_after_commit(client_for, account, monkeypatch, django_capture_on_commit_callbacks):
     kicked = []
-    monkeypatch.setattr("callouts.services._dispatch_account_calls", kicked.append)
+    monkeypatch.setattr("callouts.services.account_dispatch_kick", kicked.append)
     callout = CalloutFactory(account=account)
     with django_capture_on_commit_callbacks(execute=True):
         client_for.post(f"/api/callouts/{callout.pk}/callout_events", {"event": "start"}, format="json")
@@ -429,6 +429,8 @@ def test_second_participation_with_the_same_number_is_unprocessable(client_for, 
 
 
 def test_update_participation_keeps_the_contact(client_for, account):
+    """rest-api-current.txt's example sends another contact's contact_id and answers 204: the name is known, the
+    contact never changes."""
     participation = CalloutParticipationFactory(callout=CalloutFactory(account=account), metadata={"foo": "bar"})
     other = ContactFactory(account=account)
     response = client_for.patch(

@@ -82,14 +82,20 @@ def test_create_is_unprocessable_when_file_is_a_json_string(client_for):
 def test_create_is_unprocessable_when_file_has_no_msisdn_column(client_for):
     response = upload(client_for, b"phone,name\n+252662345678,Kate\n")
     assert response.status_code == 422
-    assert response.json() == {"errors": {"file": ["has no msisdn column"]}}
+    assert response.json() == {
+        "errors": {
+            "file": [
+                "has no msisdn column (its first line reads 'phone,name'; columns may be separated by ',', ';' or tab)"
+            ]
+        }
+    }
     assert not ContactImport.objects.exists()
 
 
 def test_create_is_unprocessable_when_file_is_not_csv(client_for):
     response = upload(client_for, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", name="photo.png")
     assert response.status_code == 422
-    assert response.json() == {"errors": {"file": ["is not a CSV file"]}}
+    assert response.json() == {"errors": {"file": ["has a NUL character on line 3: it is not a CSV file"]}}
 
 
 def test_create_is_unprocessable_when_file_is_empty(client_for):

@@ -148,17 +148,18 @@ def test_import_rejects_the_file_when_header_is_malformed(account, header, messa
 def test_check_csv_rejects_binary_files_when_they_are_not_text():
     with pytest.raises(DomainError) as raised:
         csv_reading.check_csv(io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
-    assert raised.value.errors == {"file": ["is not a CSV file"]}
+    assert raised.value.errors == {"file": ["has a NUL character on line 3: it is not a CSV file"]}
 
 
 def test_check_csv_accepts_a_byte_order_mark_when_excel_wrote_the_file():
-    header = csv_reading.check_csv(io.BytesIO("\ufeffMSISDN,name\n".encode()))
-    assert header.msisdn_index == 0
+    csv_format = csv_reading.check_csv(io.BytesIO("\ufeffMSISDN,name\n".encode()))
+    assert csv_format.header.msisdn_index == 0
 
 
-def test_count_lines_counts_data_rows_when_last_line_has_no_newline():
-    assert csv_reading.count_lines(io.BytesIO(b"msisdn\n1\n2\n3")) == 3
-    assert csv_reading.count_lines(io.BytesIO(b"msisdn\n1\n2\n3\n")) == 3
+def test_check_csv_counts_data_rows_when_last_line_has_no_newline_or_cells_span_lines():
+    assert csv_reading.check_csv(io.BytesIO(b"msisdn\n1\n2\n3")).rows == 3
+    assert csv_reading.check_csv(io.BytesIO(b"msisdn\n1\n2\n3\n\n")).rows == 3
+    assert csv_reading.check_csv(io.BytesIO(b'msisdn,note\n1,"a\nb\nc"\n2,x\n')).rows == 2
 
 
 def test_fast_normalize_agrees_with_phonenumbers_when_numbers_are_random():
@@ -192,7 +193,7 @@ def test_run_finishes_with_counters_when_import_is_queued(account):
     done = imports.contact_import_run(contact_import_id=contact_import.pk)
     assert done.status == ContactImport.Status.FINISHED
     assert (done.total_rows, done.processed_rows, done.created_count, done.error_count) == (2, 2, 1, 1)
-    assert done.error_rows == [{"line": 3, "errors": {"msisdn": ["is invalid"]}}]
+    assert done.error_rows == [{"line": 3, "errors": {"msisdn": ["is invalid: 'b' is not part of a phone number"]}}]
     assert done.started_at is not None and done.finished_at is not None
 
 
@@ -215,8 +216,12 @@ def test_run_does_nothing_when_import_is_already_finished(account):
     assert not Contact.objects.exists()
 
 
-def test_run_marks_the_import_failed_when_file_is_not_utf8(account):
-    contact_import = make_import(account, b"msisdn,name\n+252662345678,\xff\xfe\n")
+def test_run_marks_the_import_failed_before_any_row_when_file_is_neither_utf8_nor_windows_1252(account):
+    contact_import = make_import(account, b"msisdn,name\n+252662345678,Kate\n+252662345679,\xe9\x81\n")
     done = imports.contact_import_run(contact_import_id=contact_import.pk)
     assert done.status == ContactImport.Status.FAILED
-    assert "could not read the file" in done.error_message
+    assert done.error_message == (
+        "file is neither UTF-8 nor Windows-1252 text: line 3 is not UTF-8, line 3 is not Windows-1252 "
+        "(save the file as UTF-8)"
+    )
+    assert not Contact.objects.exists()

@@ -92,7 +92,7 @@ def test_log_format_json_makes_every_line_a_json_object_when_set_in_the_environm
 def test_every_dialling_log_line_carries_the_phone_call_id(
     fake_twilio, json_log, db, django_capture_on_commit_callbacks
 ):
-    from phone_calls import services
+    from phone_calls import dispatch
     from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
 
     account = AccountFactory(
@@ -105,7 +105,7 @@ def test_every_dialling_log_line_carries_the_phone_call_id(
     call = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="running"))
     fake_twilio.fail_to(call.msisdn, "server_error")
     with django_capture_on_commit_callbacks(execute=True):
-        services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+        dispatch.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
     logging.getLogger("scfm.test").info("after the dial")
 
     logged = lines(json_log)

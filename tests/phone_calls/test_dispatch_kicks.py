@@ -60,7 +60,7 @@ def test_a_kick_is_enqueued_again_when_the_pending_one_was_lost(db, sent):
 
 def test_scheduler_ticks_kick_each_account_once_while_its_dispatch_is_pending(db, sent, monkeypatch):
     account = AccountFactory()
-    monkeypatch.setattr(tasks.services, "accounts_with_running_callouts", lambda: [account.pk])
+    monkeypatch.setattr(tasks.callout_selectors, "accounts_with_running_callouts", lambda: [account.pk])
 
     for _ in range(5):
         tasks.scheduler_tick()

@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from phone_calls import services, tasks
+from callouts import selectors as callout_selectors
+from phone_calls import dispatch as dispatching
+from phone_calls import leases, polling, tasks
 from phone_calls.models import DispatchState, PhoneCall, SchedulerLease
 from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
 
@@ -28,7 +30,7 @@ def calls_in(callout, count: int) -> list[PhoneCall]:
 
 def dispatch(account, django_capture_on_commit_callbacks) -> int:
     with django_capture_on_commit_callbacks(execute=True):
-        return services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+        return dispatching.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
 
 
 def statuses(calls) -> list[str]:
@@ -154,7 +156,7 @@ def test_a_claimed_call_of_a_paused_callout_is_put_back(fake_twilio, django_capt
     account = account_on(fake_twilio, max_calls_per_second=0)
     callout = CalloutFactory(account=account, status="running")
     [call] = calls_in(callout, 1)
-    services.phone_calls_claim(account_id=account.pk)  # claimed, its dial task not run yet
+    dispatching.phone_calls_claim(account_id=account.pk)  # claimed, its dial task not run yet
     type(callout).objects.filter(pk=callout.pk).update(status="paused")
     tasks.queue_remote_call(call.pk)
     assert statuses([call]) == ["created"]
@@ -163,7 +165,7 @@ def test_a_claimed_call_of_a_paused_callout_is_put_back(fake_twilio, django_capt
 
 def test_calls_stuck_in_queued_for_an_hour_expire(db):
     call = PhoneCallFactory(status="queued", dispatched_at=timezone.now() - timedelta(hours=2))
-    assert services.phone_calls_sweep_queued() == (0, 1)
+    assert polling.phone_calls_sweep_queued() == (0, 1)
     assert statuses([call]) == ["expired"]
 
 
@@ -173,7 +175,7 @@ def test_lost_dial_tasks_are_sent_again(fake_twilio, django_capture_on_commit_ca
         callout_participation__callout=CalloutFactory(account=account, status="running"), status="queued"
     )
     PhoneCall.objects.filter(pk=call.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
-    assert services.phone_calls_sweep_queued() == (1, 0)
+    assert polling.phone_calls_sweep_queued() == (1, 0)
     assert statuses([call]) == ["remotely_queued"]
 
 
@@ -185,20 +187,20 @@ def test_stale_calls_are_fetched_from_the_provider(fake_twilio, django_capture_o
     fake_twilio.set_status(call.remote_call_id, "completed", duration=12)
     PhoneCall.objects.filter(pk=call.pk).update(remotely_queued_at=timezone.now() - timedelta(minutes=11))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.phone_calls_stale_fetch_enqueue() == 1
+        assert polling.phone_calls_stale_fetch_enqueue() == 1
     call.refresh_from_db()
     assert (call.status, call.duration, call.remote_response["status"]) == ("completed", 12, "completed")
     assert call.remote_status_fetch_queued_at is not None
-    assert services.phone_calls_stale_fetch_enqueue() == 0  # throttled: not again within 15 minutes
+    assert polling.phone_calls_stale_fetch_enqueue() == 0  # throttled: not again within 15 minutes
 
 
 def test_the_scheduler_tick_skips_when_another_scheduler_holds_the_lease(db, monkeypatch):
     kicked = []
-    monkeypatch.setattr(services, "accounts_with_running_callouts", lambda: kicked.append(1) or [])
-    assert services.lease_acquire(name=tasks.SCHEDULER_LEASE, seconds=60, owner="other-scheduler")
+    monkeypatch.setattr(callout_selectors, "accounts_with_running_callouts", lambda: kicked.append(1) or [])
+    assert leases.lease_acquire(name=tasks.SCHEDULER_LEASE, seconds=60, owner="other-scheduler")
     tasks.scheduler_tick()
     assert kicked == []
-    services.lease_release(name=tasks.SCHEDULER_LEASE, owner="other-scheduler")
+    leases.lease_release(name=tasks.SCHEDULER_LEASE, owner="other-scheduler")
     tasks.scheduler_tick()
     assert kicked == [1]
 
@@ -208,10 +210,10 @@ def test_dispatch_makes_a_single_pass_and_keeps_the_lease_when_a_sibling_process
     # so a sibling worker child (same hostname, inherited WORKER_ID) may be looping for this account
     account = AccountFactory()
     lease = f"dispatch:{account.pk}"
-    assert services.lease_acquire(name=lease, seconds=60, owner=services.WORKER_ID)
-    services.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
+    assert leases.lease_acquire(name=lease, seconds=60, owner=leases.WORKER_ID)
+    dispatching.account_calls_dispatch(account_id=account.pk, hold_seconds=0)
     held = SchedulerLease.objects.get(name=lease)
-    assert held.owner == services.WORKER_ID
+    assert held.owner == leases.WORKER_ID
     assert held.expires_at > timezone.now()
 
 

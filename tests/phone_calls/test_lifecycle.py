@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from phone_calls.lifecycle import phone_call_create_for_participation, phone_call_record_remote_status
-from phone_calls.models import PhoneCall, status_for_remote_status
+from phone_calls.lifecycle import phone_call_record_remote_status
+from phone_calls.models import PhoneCall
+from phone_calls.services import phone_call_create_for_participation
+from phone_calls.statuses import status_for_remote_status
 from tests.factories import AccountFactory, CalloutParticipationFactory, PhoneCallFactory
 
 
@@ -113,7 +115,7 @@ def test_no_retry_when_max_phone_calls_is_zero(db):
 
 def test_status_is_recorded_without_retry_when_a_live_call_is_inserted_concurrently(participation, monkeypatch):
     # the live-call check passed, then another transaction (API create, PhoneCallCreate batch) inserted a live call
-    monkeypatch.setattr("phone_calls.lifecycle.ACTIVE_STATUSES", ())
+    monkeypatch.setattr("phone_calls.retries.ACTIVE_STATUSES", ())
     expired = phone_call_create_for_participation(participation=participation)
     PhoneCall.objects.filter(pk=expired.pk).update(status="expired", remote_call_id="CA1")
     live = phone_call_create_for_participation(participation=participation)

@@ -158,3 +158,9 @@ def test_simulator_outcomes_follow_the_account_mix(db):
     assert choose_outcome(account) == ("busy", 0)
     account.settings = {"simulator_outcomes": {"completed": 1}, "simulator_call_duration": 5}
     assert choose_outcome(account) == ("completed", 5)
+
+
+def test_twilio_and_somleng_map_call_statuses_through_the_status_table():
+    assert TwilioProvider.status_table["no-answer"] == "not_answered"
+    assert SomlengProvider.status_table is TwilioProvider.status_table
+    assert SimulatorProvider.status_table["completed"] == "completed"

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from callouts.models import Callout
+from phone_calls.management.commands.enqueue_calls import calls_to_enqueue
 from phone_calls.models import PhoneCall
-from scfm.management.commands.enqueue_calls import calls_to_enqueue
 from tests.factories import AccountFactory, ContactFactory
 
 

@@ -32,10 +32,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         with file.open("rb") as binary:
             try:
-                csv_reading.check_csv(binary)
+                csv_format = csv_reading.check_csv(binary)
             except DomainError as exc:
                 raise CommandError(f"{path}: {'; '.join(exc.errors['file'])}") from None
-            total = csv_reading.count_lines(binary)
+            total = csv_format.rows
 
             def progress(result: imports.ImportResult) -> None:
                 if show_progress:
@@ -44,7 +44,10 @@ class Command(BaseCommand):
 
             try:
                 result = imports.import_contacts(
-                    account=account, stream=csv_reading.open_text(binary), on_chunk=progress
+                    account=account,
+                    stream=csv_reading.open_text(binary, csv_format.encoding),
+                    dialect=csv_format.dialect,
+                    on_chunk=progress,
                 )
             except DomainError as exc:
                 raise CommandError(f"{path}: {'; '.join(exc.errors['file'])}") from None

@@ -1,13 +1,10 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from callouts.management.task_options import add_account_argument, env_int, resolve_account
-from phone_calls.models import PhoneCall, PhoneCallStatus
-from phone_calls.services import phone_call_fetch_remote
-
-WAITING = (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS)
+from phone_calls.polling import phone_call_fetch_remote
+from phone_calls.selectors import phone_call_ids_awaiting_status
 
 
 class Command(BaseCommand):
@@ -22,17 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, account_id, max_calls, min_age_seconds, **options):
         account = resolve_account(account_id)
-        waiting = (
-            PhoneCall.objects.filter(
-                account=account,
-                status__in=WAITING,
-                remote_call_id__isnull=False,
-                created_at__lte=timezone.now() - timedelta(seconds=min_age_seconds),
-            )
-            .order_by("remote_status_fetch_queued_at", "id")
-            .values_list("id", flat=True)
+        waiting = phone_call_ids_awaiting_status(
+            account=account, min_age=timedelta(seconds=min_age_seconds), limit=max_calls
         )
-        if max_calls is not None:
-            waiting = waiting[:max_calls]
         fetched = sum(1 for phone_call_id in waiting.iterator() if phone_call_fetch_remote(phone_call_id=phone_call_id))
         self.stdout.write(f"updated {fetched} calls")

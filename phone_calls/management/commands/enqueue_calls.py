@@ -4,10 +4,18 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from callouts.management.task_options import add_account_argument, env, env_int, env_json, resolve_account, tasks_inline
-from phone_calls.models import IN_FLIGHT_STATUSES, PhoneCall, PhoneCallStatus
-from phone_calls.selectors import due_phone_calls
-from phone_calls.services import phone_calls_claim
+from callouts.management.task_options import (
+    add_account_argument,
+    env,
+    env_int,
+    env_json,
+    resolve_account,
+    tasks_inline,
+)
+from phone_calls.dispatch import CLAIM_BATCH_SIZE, phone_calls_claim
+from phone_calls.selectors import due_phone_calls, phone_call_dialled_counts, phone_call_status_count
+from phone_calls.services import due_phone_calls_request_params_default
+from phone_calls.statuses import PhoneCallStatus
 
 STRATEGIES = ("optimistic", "pessimistic")
 
@@ -74,29 +82,28 @@ class Command(BaseCommand):
             raise CommandError(f"ENQUEUE_CALLS_TASK_ENQUEUE_STRATEGY must be one of {', '.join(STRATEGIES)}")
         account = resolve_account(account_id)
         now = timezone.now()
-        due = due_phone_calls(account_id=account.pk, now=now)
         default_params = env_json("ENQUEUE_CALLS_TASK_DEFAULT_SOMLENG_REQUEST_PARAMS", {})
         if default_params:
-            due.filter(remote_request_params={}).update(remote_request_params=default_params, updated_at=now)
-        calls = PhoneCall.objects.filter(account=account)
+            due_phone_calls_request_params_default(account_id=account.pk, remote_request_params=default_params, now=now)
+        counts = phone_call_dialled_counts(account=account, since=now - timedelta(hours=max_calls_per_period_hours))
         limit = calls_to_enqueue(
             strategy=strategy,
             max_calls=max_calls,
-            due=due.count(),
-            waiting=calls.filter(status__in=IN_FLIGHT_STATUSES).count(),
+            due=due_phone_calls(account_id=account.pk, now=now).count(),
+            waiting=counts.in_flight,
             pessimistic_min=pessimistic_min_calls,
             max_per_period=max_calls_per_period,
-            in_period=calls.filter(remotely_queued_at__gte=now - timedelta(hours=max_calls_per_period_hours)).count(),
+            in_period=counts.recently_queued,
         )
         dialled = 0
         deadline = time.monotonic() + timeout
         with tasks_inline():
             while dialled < limit and time.monotonic() < deadline:
-                result = phone_calls_claim(account_id=account.pk, batch_size=min(limit - dialled, 500))
+                result = phone_calls_claim(account_id=account.pk, batch_size=min(limit - dialled, CLAIM_BATCH_SIZE))
                 dialled += len(result.phone_call_ids)
                 if not result.more:
                     break
                 if result.wait:
                     time.sleep(min(result.wait, max(deadline - time.monotonic(), 0)))
-        remotely_queued = calls.filter(status=PhoneCallStatus.REMOTELY_QUEUED).count()
+        remotely_queued = phone_call_status_count(account=account, status=PhoneCallStatus.REMOTELY_QUEUED)
         self.stdout.write(f"enqueued {dialled} of {limit} allowed calls; {remotely_queued} calls remotely queued")

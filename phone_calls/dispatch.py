@@ -1,0 +1,162 @@
+"""Dispatching: per-account pacing (a token bucket), the in-flight cap, the claim and the dispatch loop.
+
+The dispatcher works in two steps so that a call is never dialled twice:
+
+1. `phone_calls_claim` (one short transaction per account, serialised by the account's DispatchState row lock)
+   moves due `created` calls of running callouts to `queued`, within the in-flight cap and the token bucket, and
+   enqueues one `queue_remote_call` task per call after commit.
+2. `phone_call_queue_remote` (dialling.py) stamps `dispatched_at` under the call's row lock and commits *before*
+   calling the provider; a redelivered or duplicated task finds the stamp and does nothing.
+
+`account_calls_dispatch` runs claims in a loop for one account under the `dispatch:<account>` lease;
+`account_dispatch_kick` is the one way to ask for that (callouts on start/resume, batch operations, the scheduler);
+at most one kick per account is pending in the broker at a time (`dispatch_pending_mark`).
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.settings import AccountSettings
+
+from .leases import WORKER_ID, lease_acquire, lease_release
+from .models import DispatchState, PhoneCall, SchedulerLease
+from .selectors import due_phone_calls
+from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
+
+CLAIM_BATCH_SIZE = 500
+CAPACITY_POLL_SECONDS = 0.25
+
+
+def max_calls_per_second(account: Account) -> float:
+    """The account's pacing (settings.max_calls_per_second, default 10); 0 turns pacing off."""
+    return AccountSettings.from_account(account).max_calls_per_second
+
+
+def queue_limit(account: Account) -> int:
+    """The account's in-flight cap (settings.phone_call_queue_limit, default 200)."""
+    return AccountSettings.from_account(account).phone_call_queue_limit
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What one claim pass did: the calls it queued, and why it stopped (`wait` seconds before trying again)."""
+
+    phone_call_ids: list[int]
+    more: bool  # due calls remain
+    wait: float = 0.0
+
+
+@transaction.atomic
+def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) -> ClaimResult:
+    """Move due `created` calls of the account's running callouts to `queued`, within the in-flight cap and the
+    token bucket, and enqueue their `queue_remote_call` tasks after commit."""
+    from .tasks import queue_remote_call
+
+    account = Account.objects.get(pk=account_id)
+    DispatchState.objects.bulk_create([DispatchState(account_id=account_id)], ignore_conflicts=True)
+    state = DispatchState.objects.select_for_update().get(pk=account_id)
+    now = timezone.now()
+    capacity = (
+        queue_limit(account) - PhoneCall.objects.filter(account_id=account_id, status__in=IN_FLIGHT_STATUSES).count()
+    )
+    wanted = min(capacity, batch_size)
+    rate = max_calls_per_second(account)
+    if rate:
+        elapsed = (now - state.refilled_at).total_seconds() if state.refilled_at else 1.0
+        state.tokens = min(max(rate, 1.0), state.tokens + max(elapsed, 0.0) * rate)
+        state.refilled_at = now
+        wanted = min(wanted, int(state.tokens))
+    due = due_phone_calls(account_id=account_id, now=now)
+    if wanted <= 0:
+        state.save()
+        if not due.exists():
+            return ClaimResult([], more=False)
+        token_wait = (1 - state.tokens) / rate if rate and state.tokens < 1 else 0.0
+        return ClaimResult([], more=True, wait=max(token_wait, CAPACITY_POLL_SECONDS if capacity <= 0 else 0.0))
+    ids = list(due.select_for_update(skip_locked=True).order_by("id").values_list("id", flat=True)[:wanted])
+    if ids:
+        # the `queue` transition (created -> queued), applied in bulk; the WHERE repeats its source state
+        PhoneCall.objects.filter(pk__in=ids, status=PhoneCallStatus.CREATED).update(
+            status=PhoneCallStatus.QUEUED, updated_at=now, lock_version=F("lock_version") + 1
+        )
+        transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in ids])
+    if rate:
+        state.tokens -= len(ids)
+    state.save()
+    return ClaimResult(ids, more=len(ids) == wanted)
+
+
+def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None) -> int:
+    """Dispatch the account's due calls; returns how many were queued.
+
+    One caller per account (whoever holds the `dispatch:<account>` lease) keeps going for up to `hold_seconds`
+    (default SCFM_SCHEDULER_INTERVAL), waiting for tokens and in-flight capacity; any other caller (a kick on
+    start/resume while a loop runs) makes a single pass, so a new callout's first call leaves at once.
+    """
+    hold = settings.SCFM_SCHEDULER_INTERVAL if hold_seconds is None else hold_seconds
+    lease = f"dispatch:{account_id}"
+    # one owner per loop: prefork children share WORKER_ID (imported before the fork), and a shared owner would let
+    # every kick "hold" the lease, so loops would pile up and release each other's lease
+    owner = f"{WORKER_ID}:{uuid.uuid4().hex}"
+    holds = lease_acquire(name=lease, seconds=hold + 30, owner=owner)
+    deadline = time.monotonic() + hold
+    queued = 0
+    try:
+        while True:
+            result = phone_calls_claim(account_id=account_id)
+            queued += len(result.phone_call_ids)
+            if not result.more or not holds or time.monotonic() >= deadline:
+                break
+            if result.wait:
+                time.sleep(min(result.wait, max(deadline - time.monotonic(), 0)))
+    finally:
+        if holds:
+            lease_release(name=lease, owner=owner)
+    if holds and result.more:
+        _continue_dispatching(account_id)
+    return queued
+
+
+def dispatch_pending_seconds() -> float:
+    """How long a pending dispatch kick keeps others out: 3 scheduler intervals, at least 30 s (a kick whose message
+    was lost blocks no longer than that)."""
+    return max(3 * settings.SCFM_SCHEDULER_INTERVAL, 30.0)
+
+
+def dispatch_pending_mark(*, account_id: int) -> bool:
+    """Note that a dispatch of the account is about to be enqueued; False when one is already pending (enqueued and
+    not yet started), so the caller enqueues nothing. A row of SchedulerLease, so it works on any database and
+    broker (SQLite with the file-system broker too); the pending dispatch clears it when it starts."""
+    name = f"dispatch-pending:{account_id}"
+    return lease_acquire(name=name, seconds=dispatch_pending_seconds(), owner=uuid.uuid4().hex)
+
+
+def dispatch_pending_clear(*, account_id: int) -> None:
+    """The account's pending dispatch has started: the next kick may enqueue another."""
+    SchedulerLease.objects.filter(name=f"dispatch-pending:{account_id}").update(expires_at=timezone.now())
+
+
+def account_dispatch_kick(account_id: int) -> None:
+    """Ask for the account's due calls to be dispatched now: one `dispatch_account_calls` task (callouts on start
+    and resume, batch operations that queue calls, the scheduler tick), unless one is already pending (the task's
+    DispatchKickTask base checks `dispatch_pending_mark`). Call it after commit."""
+    from .tasks import dispatch_account_calls
+
+    dispatch_account_calls.delay(account_id)
+
+
+def _continue_dispatching(account_id: int) -> None:
+    """Hand the account's dispatching on to a fresh task when the hold ran out with calls still due, so paced
+    dialling has no gap until the next scheduler tick (ticks arriving during a hold only make a single pass).
+    Inline task execution (tests, task commands) stops here instead: the caller decides when to run again."""
+    from scfm.celery import app
+
+    if not app.conf.task_always_eager:
+        account_dispatch_kick(account_id)
