@@ -322,7 +322,7 @@ def left_by_the_dead(call: dict, killed_at: float) -> bool:
     (`queued` and stamped, nothing recorded: it may or may not have been dialled, so it is never dialled again and
     the sweeper expires it after an hour); or it died between the provider's answer and sending the outcome's task
     (`remotely_queued`: the stale-status poll asks the provider after 10 minutes, and a call the provider still
-    calls queued expires after an hour). Every scheduler tick runs these (phone_calls.services)."""
+    calls queued expires after an hour). Every scheduler tick runs these (phone_calls.polling)."""
     return call["status"] in ("queued", "remotely_queued", "in_progress") and call["updated_at"].timestamp() < killed_at
 
 
