@@ -521,3 +521,28 @@ def test_queue_dials_a_stopped_callouts_call_only_once_when_run_again(
     assert PhoneCall.objects.get(pk=call.pk).status == "remotely_queued"
     assert PhoneCall.objects.get(pk=waiting.pk).status == "created"
     assert fake_twilio.dials_by_phone_call_id() == {str(call.pk): 1}
+
+
+# The family for PhoneCallCreate (the batch is the dialler's, not a user's single call): a participation whose call
+# waits in `created` or is in flight gets no other; one whose calls have all ended gets the next.
+@pytest.mark.parametrize(
+    ("status", "gets_a_call"),
+    [
+        ("created", False),
+        ("queued", False),
+        ("remotely_queued", False),
+        ("in_progress", False),
+        ("failed", True),
+        ("completed", True),
+        ("expired", True),
+    ],
+)
+def test_phone_call_create_adds_no_call_beside_a_waiting_or_in_flight_one(
+    client_for, account, django_capture_on_commit_callbacks, status, gets_a_call
+):
+    call = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account), status=status)
+    operation = created(
+        client_for, CREATE, remote_request_params=REMOTE_REQUEST_PARAMS, skip_validate_preview_presence=True
+    )
+    assert run(client_for, operation["id"], django_capture_on_commit_callbacks).processed_count == int(gets_a_call)
+    assert PhoneCall.objects.filter(callout_participation=call.callout_participation_id).count() == 1 + gets_a_call
