@@ -52,11 +52,13 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
 
     class Meta:
         constraints = [
-            # at most one live attempt per participation: retries never overlap a call still in progress
+            # at most one call per participation is with the provider (or about to be) at a time: nobody is dialled
+            # twice at once, however the calls came (dispatcher, `queue` event, batch). Any number may wait in
+            # `created`. Also serves the dispatcher's "has a live call" probe (statuses.IN_FLIGHT_STATUSES).
             models.UniqueConstraint(
                 fields=["callout_participation"],
-                condition=models.Q(status__in=["created", "queued", "remotely_queued", "in_progress"]),
-                name="phone_calls_one_active_per_participation",
+                condition=models.Q(status__in=["queued", "remotely_queued", "in_progress"]),
+                name="phone_calls_one_in_flight_per_participation",
             ),
         ]
         indexes = [
