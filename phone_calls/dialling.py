@@ -6,6 +6,7 @@ task finds the stamp and never dials twice. The provider's answer (providers/bas
 unknown) is then recorded under the row lock again.
 """
 
+import logging
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -21,6 +22,8 @@ from .models import PhoneCall
 from .providers.base import CreateOutcome, CreateResult, Provider
 from .providers.registry import provider_for_account
 from .statuses import PhoneCallStatus
+
+logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 15
 
@@ -48,7 +51,10 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
     """Stamp `dispatched_at` under the row lock; None when the call must not be dialled (again)."""
     with transaction.atomic():
         call = PhoneCall.objects.select_for_update().filter(pk=phone_call_id).first()
-        if call is None or call.status != PhoneCallStatus.QUEUED or call.dispatched_at or call.remote_call_id:
+        if call is None:
+            logger.info("dialling phone call %s skipped: the call no longer exists", phone_call_id)
+            return None
+        if call.status != PhoneCallStatus.QUEUED or call.dispatched_at or call.remote_call_id:
             return None
         if check_callout and call.callout_id:
             running = Callout.objects.filter(pk=call.callout_id, status=Callout.Status.RUNNING).exists()

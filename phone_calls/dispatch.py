@@ -13,6 +13,7 @@ The dispatcher works in two steps so that a call is never dialled twice:
 at most one kick per account is pending in the broker at a time (`dispatch_pending_mark`).
 """
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
 from .selectors import due_phone_calls
 from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
+
+logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_SIZE = 500
 CAPACITY_POLL_SECONDS = 0.25
@@ -59,7 +62,9 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
     token bucket, and enqueue their `queue_remote_call` tasks after commit."""
     from .tasks import queue_remote_call
 
-    account = Account.objects.get(pk=account_id)
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:  # deleted since the kick: nothing to dial
+        return ClaimResult([], more=False)
     DispatchState.objects.bulk_create([DispatchState(account_id=account_id)], ignore_conflicts=True)
     state = DispatchState.objects.select_for_update().get(pk=account_id)
     now = timezone.now()
@@ -100,6 +105,9 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     (default SCFM_SCHEDULER_INTERVAL), waiting for tokens and in-flight capacity; any other caller (a kick on
     start/resume while a loop runs) makes a single pass, so a new callout's first call leaves at once.
     """
+    if not Account.objects.filter(pk=account_id).exists():
+        logger.info("dispatch of account %s skipped: the account no longer exists", account_id)
+        return 0
     hold = settings.SCFM_SCHEDULER_INTERVAL if hold_seconds is None else hold_seconds
     lease = f"dispatch:{account_id}"
     # one owner per loop: prefork children share WORKER_ID (imported before the fork), and a shared owner would let
