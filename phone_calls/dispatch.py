@@ -4,7 +4,8 @@ The dispatcher works in two steps so that a call is never dialled twice:
 
 1. `phone_calls_claim` (one short transaction per account, serialised by the account's DispatchState row lock)
    moves due `created` calls of running callouts to `queued`, within the in-flight cap and the token bucket, and
-   enqueues one `queue_remote_call` task per call after commit.
+   enqueues one `queue_remote_call` task per call after commit. While the account's dialling is paused
+   (dialling_pauses.py) it claims only the one probe call a minute.
 2. `phone_call_queue_remote` (dialling.py) stamps `dispatched_at` under the call's row lock and commits *before*
    calling the provider; a redelivered or duplicated task finds the stamp and does nothing.
 
@@ -26,6 +27,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.settings import AccountSettings
 
+from .dialling_pauses import account_dialling_probe_take
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
 from .selectors import due_phone_calls
@@ -65,6 +67,10 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
     account = Account.objects.filter(pk=account_id).first()
     if account is None:  # deleted since the kick: nothing to dial
         return ClaimResult([], more=False)
+    if account.dialling_paused_at is not None:  # the provider refuses the account: one probe a minute, no more
+        if not account_dialling_probe_take(account_id=account_id):
+            return ClaimResult([], more=False)
+        batch_size = 1
     DispatchState.objects.bulk_create([DispatchState(account_id=account_id)], ignore_conflicts=True)
     state = DispatchState.objects.select_for_update().get(pk=account_id)
     now = timezone.now()
