@@ -7,6 +7,7 @@ from scfm.metadata import merge_metadata
 
 from .models import AccessToken, Account, Permission, User
 from .settings import initial_settings, validate_settings
+from .signals import account_provider_changed
 
 ACCOUNT_FIELDS = (
     "twilio_account_sid",
@@ -76,7 +77,8 @@ def account_update(
     """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out).
 
     Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken. A change of
-    the provider credentials or address lets a paused account's dialling try again at once (dialling_pauses)."""
+    the provider credentials or address sends `account_provider_changed` (a paused account's dialling then tries
+    again at once: phone_calls/dialling_pauses.py)."""
     provider_changed = False
     for key, value in fields.items():
         if key in ACCOUNT_FIELDS:
@@ -89,9 +91,7 @@ def account_update(
     account.metadata = merge_metadata(account.metadata, metadata, metadata_merge_mode)
     account = _save_account(account)
     if provider_changed:
-        from phone_calls.dialling_pauses import account_dialling_probe_now
-
-        account_dialling_probe_now(account_id=account.pk)
+        account_provider_changed.send(sender=Account, account_id=account.pk)
     return account
 
 

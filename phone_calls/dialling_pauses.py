@@ -6,7 +6,8 @@ without using an attempt and `account_dialling_pause` records why on the account
 its callouts and their statistics). While paused, the dispatcher (dispatch.phone_calls_claim) claims nothing except,
 every PROBE_INTERVAL seconds, one call: the probe (`account_dialling_probe_take`). A probe the provider accepts, or
 refuses for the number's own fault, resumes dialling (`account_dialling_resume`); one that fails for the account's
-fault keeps the pause. Changing the account's credentials asks for a probe at once (`account_dialling_probe_now`).
+fault keeps the pause. Changing the account's credentials asks for a probe at once (`account_dialling_probe_now`,
+on the accounts app's `account_provider_changed` signal, connected in apps.py).
 
 Every write is one conditional UPDATE of the account row, so concurrent diallers cannot undo each other.
 """
@@ -68,6 +69,6 @@ def account_dialling_probe_now(*, account_id: int) -> None:
         transaction.on_commit(lambda: account_dispatch_kick(account_id))
 
 
-def dialling_paused_since(*, account_id: int) -> datetime | None:
-    """When the account's dialling paused (None: it is dialling)."""
-    return Account.objects.filter(pk=account_id).values_list("dialling_paused_at", flat=True).first()
+def account_provider_changed_receive(sender, *, account_id: int, **kwargs) -> None:
+    """accounts.signals.account_provider_changed: new credentials or provider address, so probe at once."""
+    account_dialling_probe_now(account_id=account_id)

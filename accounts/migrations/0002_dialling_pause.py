@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='dialling_paused_at',
+            model_name="account",
+            name="dialling_paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='account',
-            name='dialling_paused_reason',
+            model_name="account",
+            name="dialling_paused_reason",
             field=models.TextField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='account',
-            name='dialling_probe_at',
+            model_name="account",
+            name="dialling_probe_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

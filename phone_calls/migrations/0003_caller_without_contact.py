@@ -5,26 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0004_account_id_index'),
-        ('phone_calls', '0002_dispatch_state_leases'),
+        ("contacts", "0004_account_id_index"),
+        ("phone_calls", "0002_dispatch_state_leases"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='phonecall',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='phone_calls', to='contacts.contact'),
+            model_name="phonecall",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="phone_calls",
+                to="contacts.contact",
+            ),
         ),
         migrations.AlterField(
-            model_name='phonecall',
-            name='msisdn',
+            model_name="phonecall",
+            name="msisdn",
             field=models.CharField(max_length=255),
         ),
         migrations.AlterField(
-            model_name='recording',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='recordings', to='contacts.contact'),
+            model_name="recording",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="recordings",
+                to="contacts.contact",
+            ),
         ),
     ]
