@@ -48,7 +48,7 @@ def caller_msisdn(value) -> str | None:
         text = text[4:].split(";", 1)[0]
     elif ADDRESS_SCHEME.match(text):
         return None
-    if re.sub(r"[^\d+]", "", text) in WITHHELD_SENTINELS:
+    if "+" + re.sub(r"\D", "", text) in WITHHELD_SENTINELS:  # with or without its "+", spaced or not
         return None
     msisdn, _error = msisdn_or_error(text)
     return msisdn
