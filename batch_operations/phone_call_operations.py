@@ -42,8 +42,17 @@ CHUNK_SIZE = 500
 DEFAULT_MAX_PER_PERIOD_HOURS = 24
 PERIOD_TIMESTAMP_ATTRIBUTES = ("remotely_queued_at", "created_at", "updated_at")
 COUNT_PARAMETERS = ("limit", "max", "max_per_period", "max_per_period_hours")
+# the limit parameters (applied_limit) and the preview-presence switch: every phone-call type reads them
+LIMIT_PARAMETERS = (*COUNT_PARAMETERS, "max_per_period_statuses", "max_per_period_timestamp_attribute")
+OPTION_PARAMETERS = (*LIMIT_PARAMETERS, "skip_validate_preview_presence")
 TRUE_VALUES = {"true", "1", "t", "yes"}
 FETCHABLE_STATUSES = (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS, PhoneCallStatus.EXPIRED)
+# the parameters holding another resource's q[...] filters, and the FilterSet that reads each
+FILTER_PARAMS = {
+    "callout_filter_params": CalloutFilter,
+    "callout_participation_filter_params": CalloutParticipationFilter,
+    "phone_call_filter_params": PhoneCallFilter,
+}
 
 
 def _count(parameters: dict, name: str) -> int | None:
@@ -65,11 +74,18 @@ def _flag(parameters: dict, name: str) -> bool:
     return value is True or str(value).strip().lower() in TRUE_VALUES
 
 
-def _filtered(filterset_class, parameters: dict, name: str, queryset: QuerySet) -> QuerySet:
-    """`queryset` narrowed by the filters in parameters[name]; bad filters are a 422 keyed under `name`."""
+def _given(parameters: dict, name: str) -> bool:
+    """Whether parameters[name] holds filters: absent, null and `{}` filter nothing."""
+    return parameters.get(name) not in (None, {})
+
+
+def _filtered(parameters: dict, name: str, queryset: QuerySet) -> QuerySet:
+    """`queryset` narrowed by the filters in parameters[name] (read by FILTER_PARAMS[name]); bad filters (anything
+    but a hash, `""` included) are a 422 keyed under `name`, so a filter that can't be read never selects all."""
     filters = parameters.get(name)
-    if filters in (None, ""):
+    if filters is None:
         return queryset
+    filterset_class = FILTER_PARAMS[name]
     try:
         return apply_filters(filterset_class, filters, queryset, error_key=None)
     except QueryError as exc:
@@ -126,13 +142,9 @@ def matching_participations(account_id: int, callout_id: int | None, parameters:
     participations = CalloutParticipation.objects.filter(callout__account_id=account_id)
     if callout_id:
         participations = participations.filter(callout_id=callout_id)
-    participations = _filtered(
-        CalloutParticipationFilter, parameters, "callout_participation_filter_params", participations
-    )
-    if parameters.get("callout_filter_params"):
-        callouts = _filtered(
-            CalloutFilter, parameters, "callout_filter_params", Callout.objects.filter(account_id=account_id)
-        )
+    participations = _filtered(parameters, "callout_participation_filter_params", participations)
+    if _given(parameters, "callout_filter_params"):
+        callouts = _filtered(parameters, "callout_filter_params", Callout.objects.filter(account_id=account_id))
         participations = participations.filter(callout_id__in=callouts.values("pk"))
     return participations
 
@@ -142,8 +154,8 @@ def matching_phone_calls(account_id: int, callout_id: int | None, parameters: di
     calls = PhoneCall.objects.filter(account_id=account_id)
     if callout_id:
         calls = calls.filter(callout_id=callout_id)
-    calls = _filtered(PhoneCallFilter, parameters, "phone_call_filter_params", calls)
-    if parameters.get("callout_filter_params") or parameters.get("callout_participation_filter_params"):
+    calls = _filtered(parameters, "phone_call_filter_params", calls)
+    if _given(parameters, "callout_filter_params") or _given(parameters, "callout_participation_filter_params"):
         participations = matching_participations(account_id, callout_id, parameters)
         calls = calls.filter(callout_participation_id__in=participations.values("pk"))
     return calls
@@ -163,6 +175,8 @@ class PhoneCallOperation(BatchOperationHandler):
     """What the three phone-call types share: parameter checks, the preview-presence rule, the chunked run."""
 
     preview_resource: str
+    filter_params = FILTER_PARAMS
+    option_params = OPTION_PARAMETERS
 
     def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet:
         """Every row the operation applies to, before the limit."""
@@ -231,6 +245,11 @@ class PhoneCallCreate(PhoneCallOperation):
     type = BatchOperation.Type.PHONE_CALL_CREATE
     settings_key = "batch_operation_phone_call_create_parameters"
     preview_resource = "callout_participations"
+    # participations are chosen by callout and participation filters: no phone_call_filter_params
+    filter_params = {
+        name: FILTER_PARAMS[name] for name in ("callout_filter_params", "callout_participation_filter_params")
+    }
+    option_params = (*OPTION_PARAMETERS, "remote_request_params")
 
     def validate_parameters(self, *, account, callout, parameters: dict) -> None:
         params = parameters.get("remote_request_params")

@@ -5,7 +5,8 @@ import uuid
 from .logging import request_id_var
 
 logger = logging.getLogger("scfm.request")
-QUIET_PATHS = ("/health",)  # polled by load balancers and health checks: logged at DEBUG
+# polled by load balancers and container probes: logged at DEBUG
+QUIET_PATHS = ("/health", "/health/live", "/health/ready")
 
 
 class RequestIdMiddleware:

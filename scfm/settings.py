@@ -1,5 +1,6 @@
 """Django settings for SCFM. Every setting comes from an environment variable (see README.md)."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -184,11 +185,13 @@ REGISTERED_CALL_FLOW_LOGIC = [
 ]
 
 SCFM_LOG_FORMAT = os.environ.get("SCFM_LOG_FORMAT", "text")
+if SCFM_LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python warnings become log lines too (logger py.warnings), so JSON as well
 SCFM_LOG_LEVEL = os.environ.get("SCFM_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "scfm.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "scfm.logging.ContextFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "scfm.logging.JsonFormatter"},
@@ -203,3 +206,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": SCFM_LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Health probes (scfm.health): how long /health and the worker probe wait for workers to answer, in seconds.
+SCFM_HEALTH_WORKER_TIMEOUT = float(os.environ.get("SCFM_HEALTH_WORKER_TIMEOUT", 2))
+
+# Error reporting: Sentry for the web and the workers, on only when SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT") or "production",
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
+        send_default_pii=False,  # no request bodies, cookies or user details: phone numbers stay out of Sentry
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

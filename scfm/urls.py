@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("twilio_webhooks/", include("phone_calls.webhooks.urls")),
     path("health", views.health, name="health"),
+    path("health/live", views.live, name="health-live"),
+    path("health/ready", views.ready, name="health-ready"),
 ]
 
 handler404 = "scfm.api.exceptions.json_not_found"

@@ -23,6 +23,8 @@ def _positive_int(request, name: str, default: int) -> int:
 
 
 class HeaderPagination(BasePagination):
+    query_params = ("page", "per_page")  # the query parameters it reads (scfm.api.viewsets checks names)
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.per_page = min(_positive_int(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
