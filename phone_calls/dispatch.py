@@ -7,6 +7,7 @@ The dispatcher works in two steps so that a call is never dialled twice:
    enqueues one `queue_remote_call` task per call after commit. It never claims a call of a participation that has
    a call in flight, nor two calls of one participation (the partial unique index on in-flight calls backs this up);
    the other call stays `created` until the first has settled.
+   While the account's dialling is paused (dialling_pauses.py) it claims only the one probe call a minute.
 2. `phone_call_queue_remote` (dialling.py) stamps `dispatched_at` under the call's row lock and commits *before*
    calling the provider; a redelivered or duplicated task finds the stamp and does nothing.
 
@@ -15,6 +16,7 @@ The dispatcher works in two steps so that a call is never dialled twice:
 at most one kick per account is pending in the broker at a time (`dispatch_pending_mark`).
 """
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,10 +29,13 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.settings import AccountSettings
 
+from .dialling_pauses import account_dialling_probe_take
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
 from .selectors import due_phone_calls
 from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
+
+logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_SIZE = 500
 CAPACITY_POLL_SECONDS = 0.25
@@ -61,7 +66,13 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
     token bucket, and enqueue their `queue_remote_call` tasks after commit."""
     from .tasks import queue_remote_call
 
-    account = Account.objects.get(pk=account_id)
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:  # deleted since the kick: nothing to dial
+        return ClaimResult([], more=False)
+    if account.dialling_paused_at is not None:  # the provider refuses the account: one probe a minute, no more
+        if not account_dialling_probe_take(account_id=account_id):
+            return ClaimResult([], more=False)
+        batch_size = 1
     DispatchState.objects.bulk_create([DispatchState(account_id=account_id)], ignore_conflicts=True)
     state = DispatchState.objects.select_for_update().get(pk=account_id)
     now = timezone.now()
@@ -133,6 +144,9 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     (default SCFM_SCHEDULER_INTERVAL), waiting for tokens and in-flight capacity; any other caller (a kick on
     start/resume while a loop runs) makes a single pass, so a new callout's first call leaves at once.
     """
+    if not Account.objects.filter(pk=account_id).exists():
+        logger.info("dispatch of account %s skipped: the account no longer exists", account_id)
+        return 0
     hold = settings.SCFM_SCHEDULER_INTERVAL if hold_seconds is None else hold_seconds
     lease = f"dispatch:{account_id}"
     # one owner per loop: prefork children share WORKER_ID (imported before the fork), and a shared owner would let

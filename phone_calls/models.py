@@ -22,9 +22,12 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
     callout_participation = models.ForeignKey(
         "callouts.CalloutParticipation", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
     )
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="phone_calls")
+    # none for a caller with no usable number (phone_calls/callers.py): `msisdn` keeps what the provider sent
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+    )
     status = FSMField(default=PhoneCallStatus.CREATED, choices=PhoneCallStatus.choices, protected=True)
-    msisdn = models.CharField(max_length=32)
+    msisdn = models.CharField(max_length=255)
     remote_call_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     remote_status = models.CharField(max_length=64, null=True, blank=True)
     remote_direction = models.CharField(max_length=64, null=True, blank=True)
@@ -153,7 +156,10 @@ class Recording(TimestampedModel):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="recordings")
     phone_call = models.ForeignKey(PhoneCall, on_delete=models.PROTECT, related_name="recordings")
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="recordings")
+    # none when the call's caller had no usable number
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="recordings"
+    )
     external_recording_id = models.CharField(max_length=255, unique=True)
     external_recording_url = models.CharField(max_length=2048)
     duration = models.IntegerField(default=0)

@@ -6,13 +6,16 @@ The rest of the dialling engine lives in one module per stage, each named after 
   loop (`account_calls_dispatch`) and the one dispatch kick (`account_dispatch_kick`).
 - dialling.py — the dispatch stamp, the provider's create request (`phone_call_queue_remote`), recording its result,
   our webhook URL and the calls.create parameters.
+- dialling_pauses.py — pausing an account's dialling while the provider refuses the account, and the probe that
+  resumes it.
 - polling.py — stale-status fetches (`phone_call_fetch_remote`, `phone_calls_stale_fetch_enqueue`) and sweeping lost
   and expired calls (`phone_calls_sweep_queued`).
 - leases.py — `lease_acquire` / `lease_release` / `WORKER_ID` (one scheduler tick, one dispatch loop per account).
 - lifecycle.py — applying a provider's status report (forward only); status_callbacks.py is its SQL fast path.
 - retries.py — retries after busy / no answer / failed: the account's retry policy and the next attempt.
 - statuses.py — the status enum, the status sets and the provider CallStatus table.
-- remote_events.py, recordings.py — provider callbacks (webhooks) and recordings.
+- remote_events.py, recordings.py — provider callbacks (webhooks) and recordings; callers.py — whether an inbound
+  caller has a usable number (hidden, SIP and client callers have none).
 - providers/ — the Twilio, Somleng and simulator adapters (the simulator's outcome: providers/simulator_outcomes.py).
 - tasks.py — the Celery wrappers of all of the above; scheduler_tick is the periodic job.
 """

@@ -25,6 +25,17 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 PORT = env_int("PORT", 8000)
 SCFM_PUBLIC_URL = os.environ.get("SCFM_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# Set: absolute URLs the API hands out (pagination Link headers) start with SCFM_PUBLIC_URL, whatever the request's
+# Host and scheme (scfm/public_urls.py). Unset: they follow the request.
+SCFM_PUBLIC_URL_CONFIGURED = bool(os.environ.get("SCFM_PUBLIC_URL", "").strip())
+# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto / X-Forwarded-Host (and overwrites whatever a
+# client sent in them): trust those headers, so request.is_secure() and request-built URLs say https and the public
+# host. Off by default: without such a proxy in front, a client could forge them.
+SCFM_TRUSTED_PROXY = env_bool("SCFM_TRUSTED_PROXY", False)
+if SCFM_TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+    USE_X_FORWARDED_PORT = True
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -6,6 +6,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from scfm.limits import INTEGER_MAX, INTEGER_MIN, bounded_int
+from scfm.public_urls import absolute_url
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 1000
@@ -36,7 +37,7 @@ class HeaderPagination(BasePagination):
     def _page_url(self, page: int) -> str:
         query = self.request.query_params.copy()
         query["page"] = str(page)
-        return self.request.build_absolute_uri(self.request.path) + "?" + query.urlencode()
+        return absolute_url(self.request, self.request.path) + "?" + query.urlencode()
 
     def link_header(self) -> str | None:
         last_page = max(math.ceil(self.total / self.per_page), 1)
