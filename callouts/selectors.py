@@ -1,12 +1,10 @@
 """Reads of callouts and participations, always scoped to one account."""
 
-from typing import cast
-
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Account
-from accounts.settings import AccountSettings
 
+from . import counters
 from .models import Callout, CalloutParticipation
 
 # v1 statistics name -> phone-call statuses counted under it
@@ -54,36 +52,27 @@ def batch_operation_participations(queryset: QuerySet[CalloutParticipation], ope
 
 
 def callout_statistics(*, callout: Callout) -> dict:
-    """rest-api-v1's callout statistics plus answered / still to call / given up, in two grouped queries.
+    """rest-api-v1's callout statistics plus answered / still to call / given up, from the callout's counters
+    (callouts/counters.py: one query summing a few dozen rows, whatever the callout's size).
 
-    A participation has given up when it is unanswered, has used every attempt the account allows
-    (max_phone_calls_for_callout_participation) and has no call still active; otherwise an unanswered one is still
-    to be called.
+    A participation is given up when its `given_up_at` is recorded (callouts/outcomes.py); every other unanswered
+    one is still to call. Values are ints; keys as rest-api-current documents them.
     """
-    from phone_calls.models import PhoneCall
-    from phone_calls.statuses import ACTIVE_STATUSES
-
-    max_calls = AccountSettings.from_account(callout.account).max_phone_calls_for_callout_participation
-    active_call = Exists(PhoneCall.objects.filter(callout_participation=OuterRef("pk"), status__in=ACTIVE_STATUSES))
-    given_up = cast(Q, Q(answered=False, phone_calls_count__gte=max_calls) & ~active_call)  # Q & Exists is a Q
-    participations = CalloutParticipation.objects.filter(callout=callout).aggregate(
-        total_count=Count("pk"),
-        answered_count=Count("pk", filter=Q(answered=True)),
-        given_up_count=Count("pk", filter=given_up),
-    )
-    still_to_call = participations["total_count"] - participations["answered_count"] - participations["given_up_count"]
-    by_status = dict(PhoneCall.objects.filter(callout=callout).order_by().values_list("status").annotate(n=Count("pk")))
+    counts = counters.callout_counts(callout.pk)
+    by_status = {status: counts[key] for status, key in counters.CALL_KEYS.items()}
+    answered, given_up = counts[counters.ANSWERED], counts[counters.GIVEN_UP]
+    still_to_call = counts[counters.PARTICIPATIONS] - answered - given_up
     calls = {
         name: sum(by_status.get(status, 0) for status in statuses) for name, statuses in CALL_STATUS_COUNTS.items()
     }
     return {
         "callout_status": callout.status,
-        "callout_participations": participations["total_count"],
+        "callout_participations": counts[counters.PARTICIPATIONS],
         "callout_participations_remaining": still_to_call,
-        "callout_participations_completed": participations["answered_count"] + participations["given_up_count"],
-        "callout_participations_answered": participations["answered_count"],
+        "callout_participations_completed": answered + given_up,
+        "callout_participations_answered": answered,
         "callout_participations_still_to_call": still_to_call,
-        "callout_participations_given_up": participations["given_up_count"],
+        "callout_participations_given_up": given_up,
         "phone_calls": sum(by_status.values()),
         **calls,
     }

@@ -14,7 +14,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callouts import counters
 from callouts.models import Callout
+from callouts.outcomes import participation_attempt_ended
 from scfm.logging import phone_call_log_context
 
 from .models import PhoneCall
@@ -55,6 +57,7 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
             if not running:
                 call.requeue()
                 call.save(update_fields=["status", "updated_at"])
+                counters.call_moved(call.callout_id, PhoneCallStatus.QUEUED, call.status)
                 return None
         call.dispatched_at = timezone.now()
         call.save(update_fields=["dispatched_at", "updated_at"])
@@ -84,6 +87,7 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
 @transaction.atomic
 def _record_create_result(phone_call_id: int, result: CreateResult, provider: Provider | None) -> PhoneCall:
     call = PhoneCall.objects.select_for_update().get(pk=phone_call_id)
+    previous = call.status
     now = timezone.now()
     fields = ["updated_at", "lock_version"]
     call.lock_version = F("lock_version") + 1
@@ -114,4 +118,12 @@ def _record_create_result(phone_call_id: int, result: CreateResult, provider: Pr
         fields.append("remote_error_message")
     call.save(update_fields=fields)
     call.refresh_from_db(fields=["lock_version"])
+    _count_status_change(call, previous)
     return call
+
+
+def _count_status_change(call: PhoneCall, previous: str) -> None:
+    """Keep the callout's counters in step; a refused dial ends the attempt (errored is not retried)."""
+    counters.call_moved(call.callout_id, previous, call.status)
+    if call.status == PhoneCallStatus.ERRORED and call.callout_participation_id and call.callout_id:
+        participation_attempt_ended(participation_id=call.callout_participation_id, callout_id=call.callout_id)

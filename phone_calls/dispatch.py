@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.settings import AccountSettings
+from callouts.counters import counts_add_for_calls
 
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
@@ -86,6 +87,7 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
         PhoneCall.objects.filter(pk__in=ids, status=PhoneCallStatus.CREATED).update(
             status=PhoneCallStatus.QUEUED, updated_at=now, lock_version=F("lock_version") + 1
         )
+        counts_add_for_calls(PhoneCall.objects.filter(pk__in=ids), PhoneCallStatus.CREATED, PhoneCallStatus.QUEUED)
         transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in ids])
     if rate:
         state.tokens -= len(ids)

@@ -23,7 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callouts import counters
 from callouts.models import CalloutParticipation
+from callouts.outcomes import participation_called_again
 from scfm.errors import DomainError
 from scfm.metadata import merge_metadata
 
@@ -48,6 +50,8 @@ def phone_call_create_for_participation(*, participation: CalloutParticipation, 
         **{"call_flow_logic": participation.call_flow_logic, **fields},
     )
     CalloutParticipation.objects.filter(pk=participation.pk).update(phone_calls_count=F("phone_calls_count") + 1)
+    counters.call_moved(callout.pk, None, call.status)
+    participation_called_again(participation_id=participation.pk, callout_id=callout.pk)
     return call
 
 
@@ -110,6 +114,7 @@ def phone_call_delete(*, phone_call: PhoneCall) -> None:
             CalloutParticipation.objects.filter(pk=call.callout_participation_id, phone_calls_count__gt=0).update(
                 phone_calls_count=F("phone_calls_count") - 1
             )
+        counters.call_moved(call.callout_id, call.status, None)
         call.delete()
 
 
@@ -126,6 +131,7 @@ def phone_call_fire_event(*, phone_call: PhoneCall, event: str) -> PhoneCall:
                 raise DomainError({"event": [f"cannot queue a phone call that is {call.status}"]})
             call.queue()
             call.save(update_fields=["status", "updated_at"])
+            counters.call_moved(call.callout_id, PhoneCallStatus.CREATED, call.status)
             transaction.on_commit(lambda: queue_remote_call.delay(call.pk, check_callout=False))
         else:
             if not call.remote_call_id:
