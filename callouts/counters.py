@@ -161,9 +161,10 @@ def callout_counts(callout_id: int) -> dict[str, int]:
 
 
 def callout_series(callout_id: int, start: datetime, end: datetime) -> list[dict]:
-    """The callout's per-minute series from `start` to `end` (inclusive, whole minutes, UTC): one dict per minute
-    with a change, `minute` plus the counts of SERIES_KEYS that minute, and `participations_answered` /
-    `participations_given_up` as the values at the end of that minute. Two queries."""
+    """The callout's per-minute series for every minute from `start` to `end` (inclusive, truncated to minutes,
+    UTC), oldest first: `minute` plus the counts of SERIES_KEYS in that minute, except `participations_answered` /
+    `participations_given_up`, which are the values at the end of the minute (the totals now minus every change
+    after it). Two queries."""
     start, end = minute_of(start), minute_of(end)
     rows = (
         CalloutCount.objects.filter(callout_id=callout_id, minute__gte=start, minute__lte=end)
@@ -171,30 +172,27 @@ def callout_series(callout_id: int, start: datetime, end: datetime) -> list[dict
         .values_list("minute", "key")
         .annotate(total=Sum("count"))
     )
-    # cumulative values: the totals now minus every change after the range
-    later = dict(
-        CalloutCount.objects.filter(callout_id=callout_id, minute__gt=end, key__in=(ANSWERED, GIVEN_UP))
-        .order_by()
-        .values_list("key")
-        .annotate(total=Sum("count"))
-    )
-    now = dict(
-        CalloutCount.objects.filter(callout_id=callout_id, minute__isnull=True, key__in=(ANSWERED, GIVEN_UP))
-        .order_by()
-        .values_list("key")
-        .annotate(total=Sum("count"))
-    )
     by_minute: dict[datetime, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SERIES_KEYS, 0))
     for minute, key, total in rows:
         by_minute[minute][key] += int(total)
-    running = {key: int(now.get(key) or 0) - int(later.get(key) or 0) for key in (ANSWERED, GIVEN_UP)}
+    # the cumulative keys at `end`: totals (minute NULL) minus the changes after `end`
+    running = dict.fromkeys((ANSWERED, GIVEN_UP), 0)
+    for key, now_total, later in (
+        CalloutCount.objects.filter(callout_id=callout_id, key__in=(ANSWERED, GIVEN_UP))
+        .filter(Q(minute__isnull=True) | Q(minute__gt=end))
+        .order_by()
+        .values_list("key")
+        .annotate(now_total=Sum("count", filter=Q(minute__isnull=True)), later=Sum("count", filter=Q(minute__gt=end)))
+    ):
+        running[key] = int(now_total or 0) - int(later or 0)
     series = []
-    for minute in sorted(by_minute, reverse=True):
-        point = by_minute[minute]
-        values = {key: running[key] for key in (ANSWERED, GIVEN_UP)}
-        for key in (ANSWERED, GIVEN_UP):
-            running[key] -= point[key]
-        series.append({"minute": minute, **point, **values})
+    minute = end
+    while minute >= start:
+        point = by_minute.get(minute) or dict.fromkeys(SERIES_KEYS, 0)
+        changes = {key: point[key] for key in (ANSWERED, GIVEN_UP)}
+        series.append({"minute": minute, **point, **running})
+        running = {key: running[key] - changes[key] for key in running}
+        minute -= timedelta(minutes=1)
     series.reverse()
     return series
 

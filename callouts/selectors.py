@@ -1,8 +1,13 @@
 """Reads of callouts and participations, always scoped to one account."""
 
+from datetime import UTC, timedelta
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account
+from scfm.errors import DomainError
 
 from . import counters
 from .models import Callout, CalloutParticipation
@@ -49,6 +54,79 @@ def batch_operation_participations(queryset: QuerySet[CalloutParticipation], ope
 
     called = PhoneCall.objects.filter(create_batch_operation=operation).values("callout_participation_id")
     return queryset.filter(Q(callout_population=operation) | Q(pk__in=called))
+
+
+SERIES_MAX_MINUTES = 24 * 60  # one request covers at most a day of minutes
+SERIES_DEFAULT_MINUTES = 60
+
+
+def _series_time(value: str | None, name: str):
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(value.strip().replace(" ", "T", 1))
+    if parsed is None:
+        raise DomainError({name: ["is not an ISO 8601 time"]})
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def callout_statistics_series(*, callout: Callout, start: str | None = None, end: str | None = None) -> dict:
+    """The callout's progress per minute from `start` to `end` (ISO 8601; UTC when no offset; `end` defaults to
+    now, `start` to an hour before `end`): `{"from", "to", "interval": "minute", "data": [...]}`, one point per
+    minute of the range (every minute, in order), each with `minute` and the counts of that minute — `dialled`,
+    `answered`, `busy`, `not_answered`, `failed`, `errored` (calls) — plus `participations_answered` /
+    `participations_given_up` as totals at the end of the minute. Two queries. DomainError (422) when a time does
+    not parse, `from` is after `to`, or the range covers more than SERIES_MAX_MINUTES minutes."""
+    end_at = counters.minute_of(_series_time(end, "to") or timezone.now())
+    start_at = counters.minute_of(_series_time(start, "from") or end_at - timedelta(minutes=SERIES_DEFAULT_MINUTES - 1))
+    if start_at > end_at:
+        raise DomainError({"from": ["must be before to"]})
+    if (end_at - start_at) >= timedelta(minutes=SERIES_MAX_MINUTES):
+        raise DomainError({"to": [f"must be less than {SERIES_MAX_MINUTES} minutes after from"]})
+    data = [
+        {**point, "minute": point["minute"].isoformat().replace("+00:00", "Z")}
+        for point in counters.callout_series(callout.pk, start_at, end_at)
+    ]
+    return {
+        "from": start_at.isoformat().replace("+00:00", "Z"),
+        "to": end_at.isoformat().replace("+00:00", "Z"),
+        "interval": "minute",
+        "data": data,
+    }
+
+
+PAGING_PARAMS = {"page", "per_page", "sort"}
+
+
+def callout_phone_calls_total(*, callout_id: int, query_params) -> int | None:
+    """The exact number of a callout's calls an API list would count, from the counters, when its only filter is
+    `q[status]` (one or more comma-separated statuses) or none; None for any other filter (count the rows)."""
+    extra = set(query_params) - PAGING_PARAMS
+    if not extra <= {"q[status]"}:
+        return None
+    counts = counters.callout_counts(callout_id)
+    if not extra:
+        return sum(counts[key] for key in counters.CALL_KEYS.values())
+    statuses = {part.strip() for part in query_params.get("q[status]", "").split(",") if part.strip()}
+    if not statuses or not statuses <= set(counters.CALL_KEYS):
+        return None
+    return sum(counts[counters.CALL_KEYS[status]] for status in statuses)
+
+
+def callout_participations_total(*, callout_id: int, query_params) -> int | None:
+    """The exact number of a callout's participations an API list would count, from the counters, when it has no
+    filter or only `q[answered]=true|false`; None for any other filter (count the rows)."""
+    extra = set(query_params) - PAGING_PARAMS
+    if not extra <= {"q[answered]"}:
+        return None
+    counts = counters.callout_counts(callout_id)
+    if not extra:
+        return counts[counters.PARTICIPATIONS]
+    answered = query_params.get("q[answered]")
+    if answered == "true":
+        return counts[counters.ANSWERED]
+    if answered == "false":
+        return counts[counters.PARTICIPATIONS] - counts[counters.ANSWERED]
+    return None
 
 
 def callout_statistics(*, callout: Callout) -> dict:
