@@ -74,6 +74,4 @@ class CalloutParticipationViewSet(ResourceViewSet):
     def known_total(self):
         if set(self.kwargs) != {"callout_id"}:
             return None
-        return selectors.callout_participations_total(
-            callout_id=self.parent.pk, query_params=self.request.query_params
-        )
+        return selectors.callout_participations_total(callout_id=self.parent.pk, query_params=self.request.query_params)
