@@ -29,9 +29,12 @@ def population_chunk_size() -> int:
 
 
 def matching_contacts(account_id: int, parameters: dict) -> QuerySet[Contact]:
-    """The account's contacts selected by parameters.contact_filter_params (the contacts `q[...]` language); bad
-    filters raise QueryError (a 422) keyed under contact_filter_params."""
-    filters = (parameters or {}).get("contact_filter_params") or {}
+    """The account's contacts selected by parameters.contact_filter_params (the contacts `q[...]` language); every
+    contact when it is absent or null. Bad filters (anything but a hash, `""` included) raise QueryError (a 422)
+    keyed under contact_filter_params: a filter that can't be read never selects everyone."""
+    filters = (parameters or {}).get("contact_filter_params")
+    if filters is None:
+        filters = {}
     return apply_filters(
         ContactFilter, filters, Contact.objects.filter(account_id=account_id), error_key="contact_filter_params"
     )
@@ -75,6 +78,7 @@ class CalloutPopulation(BatchOperationHandler):
     type = BatchOperation.Type.CALLOUT_POPULATION
     settings_key = "batch_operation_callout_population_parameters"
     requires_callout = True
+    filter_params = {"contact_filter_params": ContactFilter}
 
     def validate_parameters(self, *, account, callout, parameters: dict) -> None:
         matching_contacts(account.pk, parameters)

@@ -49,12 +49,15 @@ def batch_operation_create(
     metadata_merge_mode: str | None = None,
 ) -> BatchOperation:
     """Create a batch operation in `preview`. The type must be registered; the account's default parameters for the
-    type (settings.batch_operation_<type>_parameters) are deep-merged under the given ones, then validated."""
+    type (settings.batch_operation_<type>_parameters) are deep-merged under the given ones, then validated. A
+    parameter name the type does not read (given or from the defaults) raises DomainError (a 422 under
+    `parameters`), as do parameters that can't be used; nothing is stored then."""
     handler = handler_for(type)
     callout = callout or _callout_of(account, callout_id)
     if handler.requires_callout and callout is None:
         raise DomainError({"callout": ["must exist"]})
     defaults = AccountSettings.from_account(account).free_form_hash(handler.settings_key)
+    handler.check_parameter_names(parameters, defaults)
     parameters = deep_merge(defaults, parameters or {})
     handler.validate_parameters(account=account, callout=callout, parameters=parameters)
     return BatchOperation.objects.create(
@@ -73,13 +76,16 @@ def batch_operation_update(
     metadata: dict | None = None,
     metadata_merge_mode: str | None = None,
 ) -> BatchOperation:
-    """Replace the parameters (not while queued or running) and merge the metadata."""
+    """Replace the parameters (not while queued or running; unknown names and unusable values raise DomainError, a
+    422) and merge the metadata."""
     if parameters is not None:
         if batch_operation.status in BUSY:
             raise DomainError(
                 {"parameters": [f"cannot be changed while the batch operation is {batch_operation.status}"]}
             )
-        handler_for(batch_operation.type).validate_parameters(
+        handler = handler_for(batch_operation.type)
+        handler.check_parameter_names(parameters)
+        handler.validate_parameters(
             account=batch_operation.account, callout=batch_operation.callout, parameters=parameters
         )
         batch_operation.parameters = parameters

@@ -8,13 +8,13 @@ from . import services
 from .models import BatchOperation
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="batch_operations.tasks.run_batch_operation", acks_late=True, ignore_result=True)
 def run_batch_operation(batch_operation_id: int) -> None:
     """Run (or resume) one batch operation; a no-op unless it is queued or running, so redelivery is harmless."""
     services.batch_operation_run(batch_operation_id=batch_operation_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="batch_operations.tasks.batch_operations_resume_stalled", acks_late=True, ignore_result=True)
 def batch_operations_resume_stalled() -> list[int]:
     """Periodic: re-enqueue queued or running batch operations whose worker died (no progress for a while)."""
     busy = BatchOperation.objects.filter(status__in=[BatchOperation.Status.QUEUED, BatchOperation.Status.RUNNING])

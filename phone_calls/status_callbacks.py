@@ -42,7 +42,7 @@ WITH updated AS (
         status = %(status)s,
         remote_status = COALESCE(%(remote_status)s, remote_status),
         duration = CASE WHEN %(duration)s > 0 THEN %(duration)s ELSE duration END,
-        remote_direction = COALESCE(NULLIF(remote_direction, ''), %(direction)s),
+        remote_direction = COALESCE(NULLIF(remote_direction, ''), %(direction)s, remote_direction),
         lock_version = lock_version + 1,
         updated_at = %(now)s
     WHERE id = %(id)s AND lock_version = %(lock_version)s AND status = %(read_status)s

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from call_flow_logic.api.fields import CallFlowLogicField
-from scfm.api.fields import HashField, MetadataWriteSerializer
+from scfm.api.fields import HashField, MetadataWriteSerializer, WriteSerializer
 from scfm.errors import DomainError
 
 from ..models import AccessToken, Account, Permission, PlatformProvider, User
@@ -110,7 +110,7 @@ class UserUpdateSerializer(MetadataWriteSerializer):
     locale = serializers.ChoiceField(choices=["en", "km"], required=False)
 
 
-class UserEventSerializer(serializers.Serializer):
+class UserEventSerializer(WriteSerializer):
     event = serializers.ChoiceField(
         choices=["invite"], error_messages={"invalid_choice": "is not included in the list"}
     )

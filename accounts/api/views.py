@@ -57,6 +57,8 @@ class AccountScopedMixin:
     """`/api/accounts/<account_id>/...` (or `?account_id=`) lets a super admin act on another account; others get
     their own (the original ignores account_id for them)."""
 
+    query_params = ("account_id",)
+
     def target_account(self) -> Account:
         account_id = self.kwargs.get("account_id") or self.request.query_params.get("account_id")
         if account_id is None or not self.principal.is_super_admin:

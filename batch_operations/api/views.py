@@ -26,6 +26,7 @@ class BatchOperationViewSet(ResourceViewSet):
     update_serializer_class = BatchOperationUpdateSerializer
     filterset_class = BatchOperationFilter
     parent_scopes = {"callout_id": ParentScope("callouts.Callout", "callout_id")}
+    paged_actions = ("list", "preview_contacts", "preview_callout_participations", "preview_phone_calls", "phone_calls")
 
     # reads of other resources: they need that resource's read permission
     resource_permissions = {

@@ -7,6 +7,9 @@ from ..models import Callout, CalloutParticipation
 
 
 class CalloutReadSerializer(serializers.ModelSerializer):
+    # why the account's dialling is paused (the provider refuses the account: phone_calls/dialling_pauses.py)
+    dialling_paused_reason = serializers.CharField(source="account.dialling_paused_reason", read_only=True)
+
     class Meta:
         model = Callout
         fields = [
@@ -20,6 +23,7 @@ class CalloutReadSerializer(serializers.ModelSerializer):
             "audio_url",
             "settings",
             "created_by_id",
+            "dialling_paused_reason",
         ]
 
 
@@ -48,9 +52,18 @@ class CalloutParticipationReadSerializer(serializers.ModelSerializer):
 
 
 class CalloutParticipationUpdateSerializer(MetadataWriteSerializer):
+    """A participation's contact never changes. rest-api-current.txt's update example sends `contact_id` (another
+    contact's) and answers 204, as the original did, so the name is known on update and its value is dropped."""
+
     msisdn = serializers.CharField(required=False, allow_blank=True)
     call_flow_logic = CallFlowLogicField(required=False, allow_blank=True)
+    contact_id = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        attrs.pop("contact_id", None)
+        return attrs
 
 
 class CalloutParticipationWriteSerializer(CalloutParticipationUpdateSerializer):
-    contact_id = serializers.IntegerField(required=False, allow_null=True)
+    def validate(self, attrs):
+        return attrs

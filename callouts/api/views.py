@@ -40,6 +40,10 @@ class CalloutViewSet(ResourceViewSet):
         """GET /api/callouts/:id/callout_statistics."""
         return Response(selectors.callout_statistics(callout=self.get_object()))
 
+    def known_query_params(self) -> set[str]:
+        known = super().known_query_params()
+        return known | {"from", "to"} if self.action == "statistics_series" else known
+
     def statistics_series(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics/series?from=...&to=... (selectors.callout_statistics_series)."""
         start, end = request.query_params.get("from"), request.query_params.get("to")

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from scfm.api.fields import WriteSerializer
 from scfm.api.viewsets import ResourceViewSet
 from scfm.query.filters import CsvFilter, TimestampedFilterSet
 
@@ -39,7 +40,7 @@ class ContactImportReadSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContactImportWriteSerializer(serializers.Serializer):
+class ContactImportWriteSerializer(WriteSerializer):
     file = serializers.FileField(
         allow_empty_file=False,
         error_messages={

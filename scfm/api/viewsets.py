@@ -10,6 +10,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from .fields import EventSerializer
+from .filters import REQUEST_PARAMS, SortBackend, check_query_params
+
 
 @dataclass(frozen=True)
 class ParentScope:
@@ -39,6 +42,12 @@ class ResourceViewSet(GenericViewSet):
 
     Subclasses declare `permission_resource`, `location_prefix`, the serializers, a `filterset_class`,
     `parent_scopes`, and implement `base_queryset` (a selector) and the `perform_*` hooks (services).
+
+    Every request's query string is checked once authenticated and permitted (`initial`): malformed brackets or a
+    name the action does not read is a 422 naming the key. Known names: REQUEST_PARAMS, the view's own
+    `query_params`, and for actions answering a page (`paged_actions`) the paginator's and `sort`; `list` adds its
+    filter backends' (`q` and the FilterSet's names, for the legacy unnested form). Bodies are checked by their
+    serializers (scfm.api.fields.WriteSerializer).
     """
 
     permission_resource: str
@@ -49,6 +58,22 @@ class ResourceViewSet(GenericViewSet):
     filterset_class = None
     parent_scopes: dict[str, ParentScope] = {}
     parent = None
+    query_params: tuple[str, ...] = ()  # query parameters the view reads itself (e.g. `account_id`)
+    paged_actions: tuple[str, ...] = ("list",)  # actions answering a page (page, per_page, sort)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        check_query_params(request, self.known_query_params())
+
+    def known_query_params(self) -> set[str]:
+        """The query parameter names the current action reads."""
+        known = {*REQUEST_PARAMS, *self.query_params}
+        if self.action in self.paged_actions:
+            known |= {*getattr(self.paginator, "query_params", ()), *SortBackend().query_param_names(self)}
+        if self.action == "list":
+            for backend in self.filter_backends:
+                known |= backend().query_param_names(self)
+        return known
 
     @property
     def account(self):
@@ -88,10 +113,13 @@ class ResourceViewSet(GenericViewSet):
         return self.read_serializer_class(instance, context=self.get_serializer_context(), **kwargs).data
 
     def validated(self, serializer_class=None, instance=None, partial=False) -> dict:
+        """The request body validated by `serializer_class` (the action's write serializer by default); a 422 for
+        bad values or a name it does not declare ("is read-only" when the resource shows that name)."""
         serializer_class = serializer_class or self.get_serializer_class()
-        serializer = serializer_class(
-            instance=instance, data=self.request.data, partial=partial, context=self.get_serializer_context()
-        )
+        context = self.get_serializer_context()
+        if self.read_serializer_class is not None:
+            context["read_only_names"] = frozenset(self.read_serializer_class().fields)
+        serializer = serializer_class(instance=instance, data=self.request.data, partial=partial, context=context)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -139,7 +167,7 @@ class ResourceViewSet(GenericViewSet):
     def fire_event(self, request, *args, **kwargs):
         """`POST .../<entity>_events {"event": ...}`: 201 with the updated resource, 422 for a bad event."""
         instance = self.get_object()
-        event = request.data.get("event") if isinstance(request.data, dict) else None
+        event = self.validated(EventSerializer).get("event")
         instance = self.perform_event(instance, str(event or ""))
         return Response(
             self.read(instance), status=status.HTTP_201_CREATED, headers={"Location": self.location(instance)}

@@ -14,8 +14,10 @@ from django import forms
 from django.utils.dateparse import parse_date, parse_datetime
 
 from scfm.errors import DomainError
+from scfm.limits import InputRejected, bounded_int
 
 from .json_query import JsonMatch, parse_json_filter
+from .params import unknown_names
 
 RESERVED_PARAMS = {"page", "per_page", "sort", "access_token", "format", "q"}
 
@@ -91,9 +93,9 @@ class CsvField(RawField):
             raise forms.ValidationError("must be a value or a comma-separated list")
         values = csv_values(value)
         if self.integer:
-            try:
-                return [int(item) for item in values]
-            except ValueError:
+            try:  # ids beyond the databases' 64-bit range are refused, not sent (scfm.limits)
+                return [bounded_int(item, name="id", minimum=0) for item in values]
+            except InputRejected:
                 raise forms.ValidationError("must be a comma-separated list of ids") from None
         return values
 
@@ -117,16 +119,23 @@ class TimestampField(RawField):
         if value in (None, ""):
             return None
         text = str(value).strip()
-        parsed_date = parse_date(text)
+        invalid = forms.ValidationError(f"'{text[:64]}' is not a date or a time")
+        try:  # a well-formed date that doesn't exist (2024-02-30, 2023-13-01) is a ValueError: a 422 too
+            parsed_date = parse_date(text)
+        except ValueError:
+            raise invalid from None
         if parsed_date is not None:
             return parsed_date
         try:
             parsed = parse_datetime(text.replace(" ", "T", 1) if "T" not in text else text)
-        except ValueError:
+            parsed = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            if parsed is not None:
+                parsed.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC time: OverflowError
+        except (ValueError, OverflowError):
             parsed = None
         if parsed is None:
-            raise forms.ValidationError(f"'{text}' is not a date or a time")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            raise invalid
+        return parsed
 
 
 TIMESTAMP_LOOKUPS = {"before": "lt", "or_before": "lte", "after": "gt", "or_after": "gte"}
@@ -175,7 +184,7 @@ class BooleanFilter(django_filters.Filter):
             return qs
         text = str(value).strip().lower()
         if text not in ("true", "false", "1", "0", "t", "f"):
-            raise QueryError({self.field_name: ["must be true or false"]})
+            raise QueryError(["must be true or false"])
         flag = text in ("true", "1", "t")
         if self.apply:
             return self.apply(qs, flag)
@@ -195,7 +204,7 @@ class NestedFilter(django_filters.Filter):
         if value in (None, "", {}):
             return qs
         if not isinstance(value, dict):
-            raise QueryError({self.field_name: ["must be a hash of filters"]})
+            raise QueryError(["must be a hash of filters"])
         from django.utils.module_loading import import_string
 
         filterset_class = import_string(self.filterset_class_path)
@@ -204,7 +213,23 @@ class NestedFilter(django_filters.Filter):
 
 
 class TimestampedFilterSet(django_filters.FilterSet):
-    """What every index can filter on: the created_at / updated_at timestamps."""
+    """What every index can filter on: the created_at / updated_at timestamps.
+
+    A QueryError raised while a filter is applied (`must be true or false`, a nested filter's own errors) is held
+    under that filter's name, so `q[callout_filter_params][nope]=1` names `q` > `callout_filter_params` > `nope`.
+    """
+
+    def filter_queryset(self, queryset):
+        for name, value in self.form.cleaned_data.items():
+            filter_ = self.filters[name]
+            try:
+                queryset = filter_.filter(queryset, value)
+            except QueryError as error:
+                detail = error.detail if error.key is None else error.errors
+                if isinstance(detail, dict) and set(detail) == {filter_.field_name}:  # a filter that named itself
+                    detail = detail[filter_.field_name]
+                raise QueryError({name: detail}) from None
+        return queryset
 
     locals().update(timestamp_filters("created_at"))
     locals().update(timestamp_filters("updated_at"))
@@ -219,20 +244,27 @@ class ResourceFilterSet(TimestampedFilterSet):
 def apply_filters(filterset_class, data: dict, queryset, *, error_key: str | None = "q"):
     """`queryset` narrowed by `data` (`{"status": "a,b", "metadata": {...}}`), validated against the FilterSet.
 
-    Raises QueryError (a DomainError, so a 422) for a `data` that is not a dict, an unknown filter name or a bad
-    value, with the messages under `error_key` (None: unkeyed, for a caller that keys them itself).
+    Raises QueryError (a DomainError, so a 422) for a `data` that is not a dict, an unknown filter name, a filter
+    named without a value (`q[status]=`, `{"msisdn": null}`: "can't be blank") or a bad value, with the messages
+    under `error_key` (None: unkeyed, for a caller that keys them itself).
     """
     if not isinstance(data, dict):
         raise QueryError(["must be a hash of filters"], error_key)
-    unknown = sorted(set(data) - set(filterset_class.base_filters))
+    unknown = unknown_names(data, filterset_class.base_filters, "is not a known filter")
     if unknown:
-        raise QueryError({name: ["is not a known filter"] for name in unknown}, error_key)
+        raise QueryError(unknown, error_key)
+    blank = {name: ["can't be blank"] for name, value in data.items() if value is None or value in ("", [])}
+    if blank:  # a filter named without a value is never "no filter" (a population would take everyone)
+        raise QueryError(blank, error_key)
     filterset = filterset_class(data=data, queryset=queryset)
     if not filterset.is_valid():
         raise QueryError(
             {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}, error_key
         )
-    return filterset.qs
+    try:
+        return filterset.qs
+    except QueryError as error:  # raised while applying a filter, already held under the filter's name
+        raise QueryError(error.detail, error_key) from None
 
 
 def query_filters(params: dict, filterset_class) -> dict:

@@ -95,9 +95,10 @@ def test_update_current_account_stores_auth_tokens_but_never_returns_them(client
     assert "secret" not in str(body)
 
 
-def test_update_current_account_ignores_permissions_when_caller_is_not_super_admin(client_for, account):
+def test_update_current_account_is_unprocessable_when_it_names_permissions(client_for, account):
     response = client_for.patch("/api/account", {"permissions": ["super_admin"]}, format="json")
-    assert response.status_code == 204
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"permissions": ["is read-only"]}}
     account.refresh_from_db()
     assert not account.is_super_admin
 
@@ -215,9 +216,11 @@ def test_create_account_stores_fields_and_hides_auth_tokens(admin):
 
 
 def test_create_account_cannot_make_a_super_admin(admin):
+    count = Account.objects.count()
     response = admin.post("/api/accounts", {"permissions": ["super_admin"]}, format="json")
-    assert response.status_code == 201
-    assert response.json()["permissions"] == []
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"permissions": ["is read-only"]}}
+    assert Account.objects.count() == count
 
 
 @pytest.mark.parametrize("column", ["twilio_account_sid", "somleng_account_sid"])

@@ -433,6 +433,8 @@ def test_second_participation_with_the_same_number_is_unprocessable(client_for, 
 
 
 def test_update_participation_keeps_the_contact(client_for, account):
+    """rest-api-current.txt's example sends another contact's contact_id and answers 204: the name is known, the
+    contact never changes."""
     participation = CalloutParticipationFactory(callout=CalloutFactory(account=account), metadata={"foo": "bar"})
     other = ContactFactory(account=account)
     response = client_for.patch(

@@ -282,7 +282,7 @@ def test_msisdn_filter_is_unprocessable_naming_the_value_when_refused(client_for
     ContactFactory(account=account, msisdn=NUMBER)
     response = client_for.get("/api/contacts", {"q[msisdn]": written})
     assert response.status_code == 422
-    assert response.json() == {"errors": {"msisdn": [f"{written.strip()!r} {message}"]}}
+    assert response.json() == {"errors": {"q": {"msisdn": [f"{written.strip()!r} {message}"]}}}
 
 
 def test_msisdn_filter_matches_either_number_when_given_a_list(client_for, account):

@@ -51,13 +51,24 @@ def test_update_replaces_metadata_and_answers_no_content(client_for, account):
     event = make_event(account, metadata={"old": "1"})
     response = client_for.patch(
         f"/api/remote_phone_call_events/{event.pk}",
-        {"metadata": {"foo": "bar"}, "metadata_merge_mode": "replace", "call_duration": 99},
+        {"metadata": {"foo": "bar"}, "metadata_merge_mode": "replace"},
         format="json",
     )
     assert response.status_code == 204
     assert response["Location"] == f"/api/remote_phone_call_events/{event.pk}"
     event.refresh_from_db()
     assert (event.metadata, event.call_duration) == ({"foo": "bar"}, 0)
+
+
+def test_update_is_unprocessable_when_it_names_a_column_it_cannot_change(client_for, account):
+    event = make_event(account, metadata={"old": "1"})
+    response = client_for.patch(
+        f"/api/remote_phone_call_events/{event.pk}", {"metadata": {"foo": "bar"}, "call_duration": 99}, format="json"
+    )
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"call_duration": ["is read-only"]}}
+    event.refresh_from_db()
+    assert (event.metadata, event.call_duration) == ({"old": "1"}, 0)
 
 
 def test_update_needs_write_permission(make_client, account):

@@ -146,18 +146,11 @@ def test_both_paths_agree_on_durations(account, monkeypatch, duration, reported)
     run_both(account, monkeypatch, locked, fast, [{"status": reported, "duration": duration}])
 
 
-# Found by this test: a call stored with an empty (not NULL) remote_direction and a report without a Direction is
-# left "" by the locked path but set to NULL by the fast path (COALESCE(NULLIF(remote_direction, ''), NULL)).
-# Harmless (nothing stores "" today: directions come from the provider or stay NULL) but a difference; left as it is
-# because this change moves code only. Strict, so fixing either path shows up here.
-EMPTY_DIRECTION_DIFFERS = pytest.mark.xfail(strict=True, reason="fast path turns a stored '' direction into NULL")
-
-
+# Found by this test: a call stored with an empty (not NULL) remote_direction and a report without a Direction was
+# left "" by the locked path but set to NULL by the fast path; the fast path now keeps what is stored.
 @pytest.mark.parametrize("stored", [None, "", "outbound-api"])
 @pytest.mark.parametrize("reported", [ABSENT, "", "outbound-api", "inbound"])
-def test_both_paths_agree_on_directions(account, monkeypatch, request, stored, reported):
-    if stored == "" and reported in (ABSENT, ""):
-        request.applymarker(EMPTY_DIRECTION_DIFFERS)
+def test_both_paths_agree_on_directions(account, monkeypatch, stored, reported):
     locked, fast = twins(account, remote_direction=stored)
     run_both(account, monkeypatch, locked, fast, [{"status": "ringing", "direction": reported}])
 

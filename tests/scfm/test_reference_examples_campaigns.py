@@ -110,8 +110,10 @@ def test_list_and_update_callout_participations(curl, account):
     response = curl("GET", "/api/callout_participations?q[metadata][foo]=bar")
     assert [item["id"] for item in response.json()] == [participation.pk]
     assert set(response.json()[0]) >= PARTICIPATION_KEYS
+    other = ContactFactory(account=account)
     body = doc_json(
         {
+            "contact_id": other.pk,
             "msisdn": "252662345988",
             "call_flow_logic": "CallFlowLogic::HelloWorld",
             "metadata": {"bar": "foo"},
@@ -121,6 +123,7 @@ def test_list_and_update_callout_participations(curl, account):
     assert curl("PATCH", f"/api/callout_participations/{participation.pk}", body).status_code == 204
     participation.refresh_from_db()
     assert (participation.msisdn, participation.metadata) == ("+252662345988", {"bar": "foo"})
+    assert participation.contact_id != other.pk
 
 
 def test_populate_a_callout(curl, account):

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('batch_operations', '0002_initial'),
         ('callouts', '0002_counters_given_up'),
         ('contacts', '0004_account_id_index'),
-        ('phone_calls', '0002_dispatch_state_leases'),
+        ('phone_calls', '0004_caller_without_contact'),
     ]
 
     operations = [
