@@ -63,10 +63,14 @@ SERIES_DEFAULT_MINUTES = 60
 def _series_time(value: str | None, name: str):
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value.strip().replace(" ", "T", 1))
-    if parsed is None:
-        raise DomainError({name: ["is not an ISO 8601 time"]})
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parse_datetime(value.strip().replace(" ", "T", 1))
+        if parsed is None:
+            raise ValueError(value)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return counters.minute_of(parsed + timedelta(0))
+    except (ValueError, OverflowError):
+        raise DomainError({name: ["is not an ISO 8601 time"]}) from None
 
 
 def callout_statistics_series(*, callout: Callout, start: str | None = None, end: str | None = None) -> dict:
@@ -76,8 +80,11 @@ def callout_statistics_series(*, callout: Callout, start: str | None = None, end
     `answered`, `busy`, `not_answered`, `failed`, `errored` (calls) — plus `participations_answered` /
     `participations_given_up` as totals at the end of the minute. Two queries. DomainError (422) when a time does
     not parse, `from` is after `to`, or the range covers more than SERIES_MAX_MINUTES minutes."""
-    end_at = counters.minute_of(_series_time(end, "to") or timezone.now())
-    start_at = counters.minute_of(_series_time(start, "from") or end_at - timedelta(minutes=SERIES_DEFAULT_MINUTES - 1))
+    end_at = _series_time(end, "to") or counters.minute_of(timezone.now())
+    try:
+        start_at = _series_time(start, "from") or end_at - timedelta(minutes=SERIES_DEFAULT_MINUTES - 1)
+    except OverflowError:
+        raise DomainError({"to": ["is out of range"]}) from None
     if start_at > end_at:
         raise DomainError({"from": ["must be before to"]})
     if (end_at - start_at) >= timedelta(minutes=SERIES_MAX_MINUTES):
