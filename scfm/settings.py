@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc, pinned and served by the app (no CDN: closed networks)
     "scfm",
     "accounts",
     "contacts",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "scfm.middleware.RequestIdMiddleware",
     "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the API docs' assets) from the app itself
     "django.middleware.common.CommonMiddleware",
 ]
 
@@ -98,6 +100,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
 STATIC_URL = "static/"
+WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps: no collectstatic step for `make run`
 MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -124,6 +127,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Simple Call Flow Manager: contacts, callouts, batch operations, phone calls and IVR call flows.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Single-tenant HTTP Basic mode (rest-api-v1.md): these credentials act as the super-admin account.
