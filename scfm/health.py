@@ -212,6 +212,7 @@ def _probe_beat() -> tuple[bool, str]:
 
 def main(argv: list[str]) -> int:
     """`python -m scfm.health worker [NODENAME]` or `python -m scfm.health beat`: exit 0 when healthy."""
+    import os
     import socket
 
     import django
@@ -219,7 +220,8 @@ def main(argv: list[str]) -> int:
     django.setup()
     match argv:
         case ["worker"]:
-            healthy, why = _probe_worker(f"worker@{socket.gethostname()}")  # the name compose's %h gives it
+            # the name compose's %h gives it: the container's hostname ($HOSTNAME in every container; a pod's name)
+            healthy, why = _probe_worker(f"worker@{os.environ.get('HOSTNAME') or socket.gethostname()}")
         case ["worker", hostname]:
             healthy, why = _probe_worker(hostname)
         case ["beat"]:
