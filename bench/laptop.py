@@ -84,6 +84,18 @@ def children(pid: int) -> dict[int, str]:
     return found
 
 
+def cpu_seconds(pids) -> dict[int, float]:
+    """pid -> CPU seconds (user + system) it has used so far, for those of `pids` still alive."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def broker_candidates(messages: int) -> dict:
     """Publish, then consume + ack, `messages` messages through each candidate transport; messages/s."""
     from kombu import Connection, Exchange, Queue
@@ -228,6 +240,7 @@ def main() -> None:
         participations = CalloutParticipation.objects.filter(callout=callout)
         broker_dir = settings.BROKER_DIR
         samples, events = [], []
+        cpu_used: dict[int, float] = {}  # pid -> CPU seconds last seen (a dead process keeps its last figure)
         killed = truncated = False
         settled = 0
         while time.monotonic() - began < args.limit:
@@ -263,7 +276,18 @@ def main() -> None:
             settled = participations.annotate(live=Exists(live)).filter(live=False).count() if total else 0
             statuses = dict(PhoneCall.objects.filter(account=account).values_list("status").annotate(n=Count("id")))
             depth = queue_depth(broker_dir)
-            samples.append({"t": round(now, 1), "participations": total, "settled": settled, **depth, **statuses})
+            cpu_used.update(cpu_seconds([serve.pid, *children(serve.pid)]))
+            samples.append(
+                {
+                    "t": round(now, 1),
+                    "participations": total,
+                    "settled": settled,
+                    **depth,
+                    **statuses,
+                    "cpu_seconds": round(sum(cpu_used.values()), 2),
+                    "load_1min": round(os.getloadavg()[0], 1),
+                }
+            )
             if len(samples) % 10 == 0:
                 print(f"  {now:5.1f}s settled {settled}/{total} broker {depth} calls {statuses}", flush=True)
             if total == args.contacts and settled == total:

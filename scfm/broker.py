@@ -28,7 +28,6 @@ mode at ~2 tasks/s).
 import fcntl
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -241,7 +240,7 @@ class Transport(filesystem.Transport):
           (a task's follow-up messages are picked up promptly), after `polling_interval` when idle (an idle
           `make run` does not spin).
 
-        Raises socket.timeout after `timeout` seconds without a message, as kombu's does.
+        Raises TimeoutError (socket.timeout) after `timeout` seconds without a message, as kombu's does.
         """
         began = time.monotonic()
         while True:
@@ -251,7 +250,7 @@ class Transport(filesystem.Transport):
             except Empty:
                 now = time.monotonic()
                 if timeout is not None and now - began >= timeout:
-                    raise socket.timeout() from None
+                    raise TimeoutError() from None
                 full = any(channel._consumers and not channel.qos.can_consume() for channel in self.channels)
                 idle = now - self._delivered_at > BUSY_FOR_SECONDS
                 interval = self.polling_interval or 0.0
