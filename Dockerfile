@@ -20,4 +20,5 @@ RUN pip install . -c requirements.lock && python -m compileall -q /app
 
 USER scfm
 EXPOSE 8000
-CMD ["gunicorn", "scfm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]
+# the web service's command in docker-compose.yml, word for word (tests/ops/test_production_layout.py checks it)
+CMD ["sh", "-c", "exec gunicorn scfm.wsgi:application --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --threads 4"]

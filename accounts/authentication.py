@@ -14,6 +14,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from scfm.limits import storable_text
+
 from .models import AccessToken, Account, Permission
 from .services import super_admin_account_ensure
 
@@ -66,6 +68,8 @@ class AccessTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Unsupported authorization scheme.")
         if token_value is None:
             return None
+        if not storable_text(token_value):  # `?access_token=a%00b`: no token can hold it (the database can't)
+            raise AuthenticationFailed("Invalid access token.")
         token = AccessToken.objects.select_related("account").filter(token=token_value).first()
         if token is None:
             raise AuthenticationFailed("Invalid access token.")
@@ -73,9 +77,11 @@ class AccessTokenAuthentication(BaseAuthentication):
 
     def _single_tenant_principal(self, username: str, password: str) -> Principal | None:
         expected_user = settings.HTTP_BASIC_AUTH_USER
-        if not expected_user or not hmac.compare_digest(username, expected_user):
+        # compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500)
+        if not expected_user or not hmac.compare_digest(username.encode(), expected_user.encode()):
             return None
-        if settings.HTTP_BASIC_AUTH_PASSWORD and not hmac.compare_digest(password, settings.HTTP_BASIC_AUTH_PASSWORD):
+        expected_password = settings.HTTP_BASIC_AUTH_PASSWORD
+        if expected_password and not hmac.compare_digest(password.encode(), expected_password.encode()):
             raise AuthenticationFailed("Invalid credentials.")
         return Principal(account=super_admin_account_ensure(), permissions=frozenset(Permission.values))
 

@@ -52,6 +52,10 @@ class Account(TimestampedModel):
     `settings` is a JSON hash of dialling settings (from_phone_number, phone_call_queue_limit,
     max_calls_per_second, retry settings...) and free-form keys (default batch-operation parameters); read it through
     `AccountSettings.from_account` (accounts/settings.py: every setting's default, range and unit).
+
+    Dialling pauses while the provider refuses the account itself (bad credentials, suspended, out of funds,
+    unreachable): `dialling_paused_at` / `dialling_paused_reason` say since when and why, `dialling_probe_at` when
+    the dispatcher next tries one call to see whether it may resume (phone_calls/dialling_pauses.py owns them).
     """
 
     metadata = models.JSONField(default=dict)
@@ -65,6 +69,9 @@ class Account(TimestampedModel):
     platform_provider_name = models.CharField(max_length=32, choices=PlatformProvider.choices, null=True, blank=True)
     somleng_api_host = models.CharField(max_length=255, null=True, blank=True)
     somleng_api_base_url = models.CharField(max_length=255, null=True, blank=True)
+    dialling_paused_at = models.DateTimeField(null=True, blank=True)
+    dialling_paused_reason = models.TextField(null=True, blank=True)
+    dialling_probe_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -72,6 +79,9 @@ class Account(TimestampedModel):
             models.UniqueConstraint(Lower("twilio_account_sid"), name="accounts_unique_twilio_account_sid"),
             models.UniqueConstraint(Lower("somleng_account_sid"), name="accounts_unique_somleng_account_sid"),
         ]
+
+    # written only by phone_calls/dialling_pauses.py (conditional updates); a save of the whole row leaves them alone
+    DIALLING_PAUSE_FIELDS = ("dialling_paused_at", "dialling_paused_reason", "dialling_probe_at")
 
     @property
     def is_super_admin(self) -> bool:

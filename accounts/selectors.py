@@ -26,10 +26,9 @@ def account_get(*, account_id) -> Account | None:
     return Account.objects.filter(pk=account_id).first()
 
 
-def account_sole() -> Account | None:
-    """The only account of a single-tenant install; None when there are none or several."""
-    accounts = list(Account.objects.order_by("pk")[:2])
-    return accounts[0] if len(accounts) == 1 else None
+def account_ids(*, limit: int) -> list[int]:
+    """The ids of the first `limit` accounts in id order (the task commands' "the only account", or which ones)."""
+    return list(Account.objects.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def access_token_list(*, account: Account) -> QuerySet[AccessToken]:

@@ -7,6 +7,7 @@ from scfm.metadata import merge_metadata
 
 from .models import AccessToken, Account, Permission, User
 from .settings import initial_settings, validate_settings
+from .signals import account_provider_changed
 
 ACCOUNT_FIELDS = (
     "twilio_account_sid",
@@ -14,6 +15,18 @@ ACCOUNT_FIELDS = (
     "twilio_auth_token",
     "somleng_auth_token",
     "call_flow_logic",
+    "platform_provider_name",
+    "somleng_api_host",
+    "somleng_api_base_url",
+)
+
+
+# what the dialler needs to reach the provider: changing any of them may end a dialling pause
+PROVIDER_FIELDS = (
+    "twilio_account_sid",
+    "somleng_account_sid",
+    "twilio_auth_token",
+    "somleng_auth_token",
     "platform_provider_name",
     "somleng_api_host",
     "somleng_api_base_url",
@@ -29,7 +42,11 @@ def _save_account(account: Account) -> Account:
             if clash.exists():
                 raise DomainError({column: ["has already been taken"]})
     with duplicate_row(DomainError({"base": ["an account with this SID already exists"]})):
-        account.save()
+        if account._state.adding:
+            account.save()
+        else:  # never the dialling pause: the dialler may have changed it since this account was read
+            fields = [f.name for f in Account._meta.concrete_fields if not f.primary_key]
+            account.save(update_fields=[name for name in fields if name not in Account.DIALLING_PAUSE_FIELDS])
     return account
 
 
@@ -59,16 +76,23 @@ def account_update(
 ) -> Account:
     """Update an account. A new settings hash replaces the old one (defaults fill what it leaves out).
 
-    Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken."""
+    Raises DomainError when a known setting is out of its range (validate_settings) or a SID is taken. A change of
+    the provider credentials or address sends `account_provider_changed` (a paused account's dialling then tries
+    again at once: phone_calls/dialling_pauses.py)."""
+    provider_changed = False
     for key, value in fields.items():
         if key in ACCOUNT_FIELDS:
+            provider_changed |= key in PROVIDER_FIELDS and getattr(account, key) != value
             setattr(account, key, value)
     if settings is not None:
         settings = {**initial_settings(), **settings}
         validate_settings(settings)
         account.settings = settings
     account.metadata = merge_metadata(account.metadata, metadata, metadata_merge_mode)
-    return _save_account(account)
+    account = _save_account(account)
+    if provider_changed:
+        account_provider_changed.send(sender=Account, account_id=account.pk)
+    return account
 
 
 def account_delete(*, account: Account) -> None:

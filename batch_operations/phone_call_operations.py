@@ -1,12 +1,17 @@
 """The legacy phone-call batch operations (original-behaviour.md 11.3, rest-api-v2.md "Batch Operations").
 
 * BatchOperation::PhoneCallCreate: one `created` call (with the operation's remote_request_params) for each
-  previewed participation that has no live call. Set-based: per chunk of participation ids one
-  INSERT ... SELECT ... ON CONFLICT DO NOTHING (the partial unique index on live calls turns a race with a retry
-  into a skipped row, never an error) and one UPDATE of phone_calls_count for the rows it added.
-* BatchOperation::PhoneCallQueue: previewed `created` calls of running callouts are tagged with the operation and
-  made due now (any retry back-off cleared); the dispatcher dials them, so the dispatch stamp, the in-flight cap and
-  the calls-per-second pacing apply, and pausing a callout still stops its calls.
+  previewed participation that has no call waiting or in flight. Set-based: per chunk of participation ids one
+  SELECT ... FOR UPDATE of the participations (a retry or a call made by hand locks the row too, so neither adds a
+  second waiting call beside the batch's), one INSERT ... SELECT that repeats the "no call waiting or in flight"
+  check and one UPDATE of phone_calls_count for the rows it added.
+* BatchOperation::PhoneCallQueue: the previewed calls are each participation's next `created` call (the lowest id)
+  whose participation has no call in flight, from the callouts the filters select — any status: without
+  callout_filter_params[status]=running, calls of paused, stopped or new callouts are queued too (rest-api-v2).
+  Calls of running callouts are tagged with the operation and made due now (any retry back-off cleared): the
+  dispatcher dials them, so the dispatch stamp, the in-flight cap and the calls-per-second pacing apply, and pausing
+  the callout still stops them. Calls of callouts that are not running, which the dispatcher never claims, are
+  queued at once as the phone call's `queue` event does (phone_calls.services.phone_calls_queue).
 * BatchOperation::PhoneCallQueueRemoteFetch: previewed calls the provider has accepted get a status fetch, as the
   phone call's `queue_remote_fetch` event does.
 
@@ -31,6 +36,8 @@ from phone_calls.dispatch import account_dispatch_kick
 from phone_calls.filters import PhoneCallFilter
 from phone_calls.models import PhoneCall
 from phone_calls.remote_request_params import remote_request_params_errors
+from phone_calls.selectors import in_flight_call_of_participation
+from phone_calls.services import phone_calls_queue
 from phone_calls.statuses import ACTIVE_STATUSES, PhoneCallStatus
 from scfm.errors import DomainError
 from scfm.query.filters import QueryError, apply_filters, csv_values
@@ -234,8 +241,7 @@ def _phone_call_insert_sql(participations_sql: str) -> str:
         "call_flow_logic, metadata, remote_response, remote_queue_response, remote_request_params, duration, "
         "lock_version, create_batch_operation_id, created_at, updated_at) "
         "SELECT %s, p.callout_id, p.id, p.contact_id, %s, p.msisdn, p.call_flow_logic, '{}', '{}', '{}', %s, 0, 0, "
-        f"%s, %s, %s FROM ({participations_sql}) AS p WHERE 1 = 1 "
-        "ON CONFLICT DO NOTHING"
+        f"%s, %s, %s FROM ({participations_sql}) AS p"
     )
 
 
@@ -271,6 +277,9 @@ class PhoneCallCreate(PhoneCallOperation):
         return super().preview(operation, resource)
 
     def apply(self, operation, rows: QuerySet) -> int:
+        # lock the chunk's participations (in id order, so two batches never deadlock); the INSERT's SELECT then
+        # repeats the "no call waiting or in flight" check with a fresh snapshot
+        list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
         sql, params = rows.values("id", "callout_id", "contact_id", "msisdn", "call_flow_logic").query.sql_with_params()
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         request_params = json.dumps(operation.parameters.get("remote_request_params") or {})
@@ -294,24 +303,38 @@ class PhoneCallCreate(PhoneCallOperation):
 
 
 class PhoneCallQueue(PhoneCallOperation):
-    """Hands matching `created` calls of running callouts to the dispatcher now (rest-api-v2 "PhoneCallQueue")."""
+    """Queues each matching participation's next `created` call (rest-api-v2 "PhoneCallQueue"): through the
+    dispatcher for running callouts, at once for the others."""
 
     type = BatchOperation.Type.PHONE_CALL_QUEUE
     settings_key = "batch_operation_phone_call_queue_parameters"
     preview_resource = "phone_calls"
 
     def rows(self, account_id: int, callout_id: int | None, parameters: dict) -> QuerySet[PhoneCall]:
-        running = Callout.objects.filter(account_id=account_id, status=Callout.Status.RUNNING).values("pk")
-        return matching_phone_calls(account_id, callout_id, parameters).filter(
-            status=PhoneCallStatus.CREATED, callout_id__in=running
+        earlier_waiting = PhoneCall.objects.filter(
+            callout_participation_id=OuterRef("callout_participation_id"),
+            status=PhoneCallStatus.CREATED,
+            pk__lt=OuterRef("pk"),
+        )
+        return (
+            matching_phone_calls(account_id, callout_id, parameters)
+            .filter(status=PhoneCallStatus.CREATED)
+            .filter(~in_flight_call_of_participation(), ~Exists(earlier_waiting))
         )
 
     def apply(self, operation, rows: QuerySet) -> int:
-        queued = rows.update(queue_batch_operation_id=operation.pk, queue_after=None, updated_at=timezone.now())
-        if queued:
+        running = Callout.objects.filter(account_id=operation.account_id, status=Callout.Status.RUNNING).values("pk")
+        handed = rows.filter(callout_id__in=running).update(
+            queue_batch_operation_id=operation.pk, queue_after=None, updated_at=timezone.now()
+        )
+        if handed:
             account_id = operation.account_id
             transaction.on_commit(lambda: account_dispatch_kick(account_id), robust=True)
-        return queued
+        by_hand = list(
+            rows.exclude(callout_id__in=running).select_for_update().order_by("pk").values_list("pk", flat=True)
+        )
+        queued = phone_calls_queue(phone_call_ids=by_hand, queue_batch_operation_id=operation.pk)
+        return handed + len(queued)
 
 
 class PhoneCallQueueRemoteFetch(PhoneCallOperation):

@@ -177,7 +177,7 @@ def start_gunicorn(port: int, server: dict, env: dict) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/health")
+            connection.request("GET", "/health/live")
             connection.getresponse().read()
             return process
         except OSError:

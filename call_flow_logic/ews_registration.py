@@ -155,7 +155,10 @@ class EWSRegistration(CallFlow):
         return {"status": "playing_conclusion", "commune_code": commune.id, "commune_name_en": commune.name_latin}
 
     def _register(self, commune: Place) -> None:
-        """Merge the registration into the contact's metadata."""
+        """Merge the registration into the contact's metadata (a caller with no usable number has no contact: the
+        call's own metadata keeps the commune)."""
+        if self.phone_call.contact_id is None:
+            return
         district = gazetteer().get(commune.parent_id)
         province = gazetteer().get(district.parent_id)
         places = (commune, district, province)

@@ -29,8 +29,8 @@ CALL_STATUS_COUNTS = {
 
 
 def callout_list(*, account: Account) -> QuerySet[Callout]:
-    """The account's callouts."""
-    return Callout.objects.filter(account=account)
+    """The account's callouts (with their account: the read serializer shows its dialling pause)."""
+    return Callout.objects.filter(account=account).select_related("account")
 
 
 def accounts_with_running_callouts() -> list[int]:
@@ -86,4 +86,6 @@ def callout_statistics(*, callout: Callout) -> dict:
         "callout_participations_given_up": participations["given_up_count"],
         "phone_calls": sum(by_status.values()),
         **calls,
+        # why the account's dialling is paused (phone_calls/dialling_pauses.py); null while it dials
+        "dialling_paused_reason": callout.account.dialling_paused_reason,
     }

@@ -3,9 +3,13 @@
 `phone_call_queue_remote` (run by the `queue_remote_call` task for each call dispatch.py claimed) stamps
 `dispatched_at` under the call's row lock and commits *before* asking the provider, so a redelivered or duplicated
 task finds the stamp and never dials twice. The provider's answer (providers/base.py: accepted, rejected, retry,
-unknown) is then recorded under the row lock again.
+unknown, account_fault) is then recorded under the row lock again.
+
+While the account's dialling is paused (dialling_pauses.py), a call claimed before the pause began goes back to
+`created` undialled; the probe (claimed after it) is dialled, and its answer ends or keeps the pause.
 """
 
+import logging
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -17,10 +21,13 @@ from django.utils import timezone
 from callouts.models import Callout
 from scfm.logging import phone_call_log_context
 
+from .dialling_pauses import account_dialling_pause, account_dialling_resume
 from .models import PhoneCall
 from .providers.base import CreateOutcome, CreateResult, Provider
 from .providers.registry import provider_for_account
 from .statuses import PhoneCallStatus
+
+logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 15
 
@@ -48,7 +55,15 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
     """Stamp `dispatched_at` under the row lock; None when the call must not be dialled (again)."""
     with transaction.atomic():
         call = PhoneCall.objects.select_for_update().filter(pk=phone_call_id).first()
-        if call is None or call.status != PhoneCallStatus.QUEUED or call.dispatched_at or call.remote_call_id:
+        if call is None:
+            logger.info("dialling phone call %s skipped: the call no longer exists", phone_call_id)
+            return None
+        if call.status != PhoneCallStatus.QUEUED or call.dispatched_at or call.remote_call_id:
+            return None
+        paused_at = call.account.dialling_paused_at
+        if paused_at is not None and call.updated_at <= paused_at:  # claimed before the pause: not a probe
+            call.requeue()
+            call.save(update_fields=["status", "updated_at"])
             return None
         if check_callout and call.callout_id:
             running = Callout.objects.filter(pk=call.callout_id, status=Callout.Status.RUNNING).exists()
@@ -74,15 +89,19 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
         account = call.account
         try:
             provider = provider_for_account(account)
-        except ValueError as error:
-            provider, result = None, CreateResult(CreateOutcome.REJECTED, error_message=str(error))
+        except ValueError as error:  # an unknown provider name: the account's configuration
+            provider, result = None, CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))
         else:
             result = provider.create_call(call, call_request_params(call))  # type: ignore[union-attr]
-        return _record_create_result(call.pk, result, provider)
+        return _record_create_result(call.pk, result, provider, probe=account.dialling_paused_at is not None)
 
 
 @transaction.atomic
-def _record_create_result(phone_call_id: int, result: CreateResult, provider: Provider | None) -> PhoneCall:
+def _record_create_result(
+    phone_call_id: int, result: CreateResult, provider: Provider | None, *, probe: bool = False
+) -> PhoneCall:
+    """Apply the provider's answer to the call (and to the account's dialling pause: `probe` when the account was
+    paused as the call was dialled)."""
     call = PhoneCall.objects.select_for_update().get(pk=phone_call_id)
     now = timezone.now()
     fields = ["updated_at", "lock_version"]
@@ -103,6 +122,17 @@ def _record_create_result(phone_call_id: int, result: CreateResult, provider: Pr
             fields.append("status")
         if result.outcome == CreateOutcome.ACCEPTED and provider is not None:
             transaction.on_commit(lambda: provider.call_accepted(call))
+        if probe:  # the provider took the account's request: dialling may resume
+            account_dialling_resume(account_id=call.account_id)
+    elif result.outcome == CreateOutcome.ACCOUNT_FAULT:
+        if call.status == PhoneCallStatus.QUEUED:  # back in line, no attempt used: the same call is dialled later
+            call.requeue()
+            call.dispatched_at = None
+            call.queue_after = None
+            fields += ["status", "dispatched_at", "queue_after"]
+        call.remote_error_message = result.error_message
+        fields.append("remote_error_message")
+        account_dialling_pause(account_id=call.account_id, reason=result.error_message or "", now=now)
     elif result.outcome == CreateOutcome.RETRY and call.status == PhoneCallStatus.QUEUED:
         call.requeue()
         call.dispatched_at = None

@@ -4,7 +4,10 @@ The dispatcher works in two steps so that a call is never dialled twice:
 
 1. `phone_calls_claim` (one short transaction per account, serialised by the account's DispatchState row lock)
    moves due `created` calls of running callouts to `queued`, within the in-flight cap and the token bucket, and
-   enqueues one `queue_remote_call` task per call after commit.
+   enqueues one `queue_remote_call` task per call after commit. It never claims a call of a participation that has
+   a call in flight, nor two calls of one participation (the partial unique index on in-flight calls backs this up);
+   the other call stays `created` until the first has settled.
+   While the account's dialling is paused (dialling_pauses.py) it claims only the one probe call a minute.
 2. `phone_call_queue_remote` (dialling.py) stamps `dispatched_at` under the call's row lock and commits *before*
    calling the provider; a redelivered or duplicated task finds the stamp and does nothing.
 
@@ -13,22 +16,26 @@ The dispatcher works in two steps so that a call is never dialled twice:
 at most one kick per account is pending in the broker at a time (`dispatch_pending_mark`).
 """
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
 from accounts.settings import AccountSettings
 
+from .dialling_pauses import account_dialling_probe_take
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
 from .selectors import due_phone_calls
 from .statuses import IN_FLIGHT_STATUSES, PhoneCallStatus
+
+logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_SIZE = 500
 CAPACITY_POLL_SECONDS = 0.25
@@ -59,7 +66,13 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
     token bucket, and enqueue their `queue_remote_call` tasks after commit."""
     from .tasks import queue_remote_call
 
-    account = Account.objects.get(pk=account_id)
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:  # deleted since the kick: nothing to dial
+        return ClaimResult([], more=False)
+    if account.dialling_paused_at is not None:  # the provider refuses the account: one probe a minute, no more
+        if not account_dialling_probe_take(account_id=account_id):
+            return ClaimResult([], more=False)
+        batch_size = 1
     DispatchState.objects.bulk_create([DispatchState(account_id=account_id)], ignore_conflicts=True)
     state = DispatchState.objects.select_for_update().get(pk=account_id)
     now = timezone.now()
@@ -80,17 +93,48 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
             return ClaimResult([], more=False)
         token_wait = (1 - state.tokens) / rate if rate and state.tokens < 1 else 0.0
         return ClaimResult([], more=True, wait=max(token_wait, CAPACITY_POLL_SECONDS if capacity <= 0 else 0.0))
-    ids = list(due.select_for_update(skip_locked=True).order_by("id").values_list("id", flat=True)[:wanted])
+    # one call per participation: a second `created` call of it waits for the first to settle (see due_phone_calls)
+    rows = list(
+        due.select_for_update(skip_locked=True).order_by("id").values_list("id", "callout_participation_id")[:wanted]
+    )
+    firsts: dict[object, int] = {}
+    for pk, participation_id in rows:
+        firsts.setdefault(participation_id or ("call", pk), pk)
+    ids = phone_calls_mark_queued(phone_call_ids=list(firsts.values()), now=now)
     if ids:
-        # the `queue` transition (created -> queued), applied in bulk; the WHERE repeats its source state
-        PhoneCall.objects.filter(pk__in=ids, status=PhoneCallStatus.CREATED).update(
-            status=PhoneCallStatus.QUEUED, updated_at=now, lock_version=F("lock_version") + 1
-        )
         transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in ids])
     if rate:
         state.tokens -= len(ids)
     state.save()
-    return ClaimResult(ids, more=len(ids) == wanted)
+    return ClaimResult(ids, more=len(rows) == wanted)
+
+
+def phone_calls_mark_queued(*, phone_call_ids: list[int], now, **fields) -> list[int]:
+    """The `queue` transition (created -> queued) of calls whose rows the caller has locked while `created`, in one
+    UPDATE (its WHERE repeats the source state) that also sets `fields`; returns the ids it moved. The one place
+    calls move to `queued` in bulk (the claim here, the PhoneCallQueue batch through services.phone_calls_queue).
+
+    A call whose participation got another call in flight meanwhile (a `queue` event or a batch committed after the
+    caller's read: the partial unique index refuses it) stays `created`; then each call is tried on its own.
+    """
+    if not phone_call_ids:
+        return []
+    moved = {**fields, "status": PhoneCallStatus.QUEUED, "updated_at": now, "lock_version": F("lock_version") + 1}
+    try:
+        with transaction.atomic():
+            PhoneCall.objects.filter(pk__in=phone_call_ids, status=PhoneCallStatus.CREATED).update(**moved)
+        return list(phone_call_ids)
+    except IntegrityError:
+        pass
+    queued = []
+    for pk in phone_call_ids:
+        try:
+            with transaction.atomic():
+                if PhoneCall.objects.filter(pk=pk, status=PhoneCallStatus.CREATED).update(**moved):
+                    queued.append(pk)
+        except IntegrityError:
+            continue
+    return queued
 
 
 def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None) -> int:
@@ -100,6 +144,9 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     (default SCFM_SCHEDULER_INTERVAL), waiting for tokens and in-flight capacity; any other caller (a kick on
     start/resume while a loop runs) makes a single pass, so a new callout's first call leaves at once.
     """
+    if not Account.objects.filter(pk=account_id).exists():
+        logger.info("dispatch of account %s skipped: the account no longer exists", account_id)
+        return 0
     hold = settings.SCFM_SCHEDULER_INTERVAL if hold_seconds is None else hold_seconds
     lease = f"dispatch:{account_id}"
     # one owner per loop: prefork children share WORKER_ID (imported before the fork), and a shared owner would let

@@ -22,9 +22,12 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
     callout_participation = models.ForeignKey(
         "callouts.CalloutParticipation", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
     )
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="phone_calls")
+    # none for a caller with no usable number (phone_calls/callers.py): `msisdn` keeps what the provider sent
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+    )
     status = FSMField(default=PhoneCallStatus.CREATED, choices=PhoneCallStatus.choices, protected=True)
-    msisdn = models.CharField(max_length=32)
+    msisdn = models.CharField(max_length=255)
     remote_call_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     remote_status = models.CharField(max_length=64, null=True, blank=True)
     remote_direction = models.CharField(max_length=64, null=True, blank=True)
@@ -52,11 +55,13 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
 
     class Meta:
         constraints = [
-            # at most one live attempt per participation: retries never overlap a call still in progress
+            # at most one call per participation is with the provider (or about to be) at a time: nobody is dialled
+            # twice at once, however the calls came (dispatcher, `queue` event, batch). Any number may wait in
+            # `created`. Also serves the dispatcher's "has a live call" probe (statuses.IN_FLIGHT_STATUSES).
             models.UniqueConstraint(
                 fields=["callout_participation"],
-                condition=models.Q(status__in=["created", "queued", "remotely_queued", "in_progress"]),
-                name="phone_calls_one_active_per_participation",
+                condition=models.Q(status__in=["queued", "remotely_queued", "in_progress"]),
+                name="phone_calls_one_in_flight_per_participation",
             ),
         ]
         indexes = [
@@ -151,7 +156,10 @@ class Recording(TimestampedModel):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="recordings")
     phone_call = models.ForeignKey(PhoneCall, on_delete=models.PROTECT, related_name="recordings")
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="recordings")
+    # none when the call's caller had no usable number
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="recordings"
+    )
     external_recording_id = models.CharField(max_length=255, unique=True)
     external_recording_url = models.CharField(max_length=2048)
     duration = models.IntegerField(default=0)

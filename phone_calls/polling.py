@@ -44,7 +44,10 @@ def phone_call_fetch_remote(*, phone_call_id: int) -> PhoneCall | None:
     """
     with phone_call_log_context(phone_call_id):
         call = PhoneCall.objects.select_related("account").filter(pk=phone_call_id).first()
-        if call is None or not call.remote_call_id:
+        if call is None:
+            logger.info("fetching phone call %s skipped: the call no longer exists", phone_call_id)
+            return None
+        if not call.remote_call_id:
             return None
         if call.status not in (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS, PhoneCallStatus.EXPIRED):
             return None

@@ -79,7 +79,10 @@ def recording_audio_fetch(*, recording_id: int) -> Recording | None:
     Raises requests.RequestException on network errors and non-2xx answers so the task can retry.
     """
     recording = Recording.objects.select_related("account").filter(pk=recording_id).first()
-    if recording is None or recording.audio_file:
+    if recording is None:
+        logger.info("fetching the audio of recording %s skipped: the recording no longer exists", recording_id)
+        return None
+    if recording.audio_file:
         return recording
     url = f"{recording.external_recording_url}.mp3"
     response = requests.get(

@@ -18,10 +18,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from accounts.models import Account
 from call_flow_logic.registry import FALLBACK, flow_class_for
 from contacts.services import contact_upsert
-from scfm.errors import DomainError
 from scfm.logging import phone_call_log_context
 from scfm.metadata import merge_metadata
 
+from .callers import caller_msisdn, provider_address
 from .lifecycle import phone_call_apply_remote_status, seconds
 from .models import PhoneCall, RemotePhoneCallEvent
 from .selectors import CallState
@@ -39,7 +39,8 @@ EMPTY_TWIML = str(VoiceResponse())
 
 
 class RemoteEventInvalid(Exception):
-    """A callback whose parameters cannot describe a call (missing CallSid, unusable number...): a 400."""
+    """A callback whose parameters cannot describe a call (missing CallSid or AccountSid, a CallSid of another
+    account): a 400."""
 
 
 def _phone_call_id_from(url: str | None) -> int | None:
@@ -89,19 +90,19 @@ def _phone_call_for(*, account: Account, params: dict, url: str | None) -> Phone
 
 
 def _phone_call_create_from_callback(*, account: Account, params: dict) -> PhoneCall:
-    """An inbound call (or an outbound one we never dialled): the caller becomes a contact; race-safe on CallSid."""
+    """An inbound call (or an outbound one we never dialled), race-safe on CallSid. The caller (From; To for an
+    outbound call) becomes a contact when it has a usable number (callers.caller_msisdn); a hidden or non-telephone
+    caller is answered all the same, stored with no contact and `msisdn` as the provider sent it."""
     direction = str(params.get("Direction") or "")
-    number = params.get("From") if direction == "inbound" else params.get("To")
-    try:
-        contact = contact_upsert(account=account, msisdn=str(number or ""))
-    except DomainError:
-        raise RemoteEventInvalid("From/To is not a phone number") from None
+    number = params.get("From") if direction.startswith("inbound") else params.get("To")
+    msisdn = caller_msisdn(number)
+    contact = contact_upsert(account=account, msisdn=msisdn) if msisdn else None
     try:
         with transaction.atomic():
             call = PhoneCall.objects.create(
                 account=account,
                 contact=contact,
-                msisdn=contact.msisdn,
+                msisdn=contact.msisdn if contact else provider_address(number),
                 remote_call_id=params["CallSid"],
                 remote_direction=direction or None,
                 call_flow_logic=account.call_flow_logic or FALLBACK,

@@ -9,7 +9,6 @@ participation is unanswered and has fewer than `max_phone_calls_for_callout_part
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.settings import AccountSettings
@@ -31,7 +30,9 @@ def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
     """After a failed attempt, create the next `created` call of the participation, due after the back-off.
 
     Only while the participation is unanswered, has fewer calls than the account's maximum (never more than 10)
-    and no other live call. The partial unique index on live calls per participation backs this up. Returns the new
+    and no other call waiting or in flight (ACTIVE_STATUSES). The participation's row is locked first, and every
+    writer of a call locks it before inserting (services.phone_call_create_for_participation, the PhoneCallCreate
+    batch), so a call made meanwhile by hand or by a batch is seen and no retry is added beside it. Returns the new
     call, or None when no retry is due. Call it inside the transaction that ended the attempt.
     """
     account = phone_call.account
@@ -45,10 +46,6 @@ def phone_call_retry_schedule(*, phone_call: PhoneCall) -> PhoneCall | None:
         return None
     if participation.phone_calls.filter(status__in=ACTIVE_STATUSES).exists():
         return None
-    try:
-        with transaction.atomic():  # a live call inserted concurrently (API, batch) wins: no retry, no 500
-            return phone_call_create_for_participation(
-                participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
-            )
-    except IntegrityError:
-        return None
+    return phone_call_create_for_participation(
+        participation=participation, queue_after=timezone.now() + timedelta(seconds=backoff)
+    )

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -29,12 +29,25 @@ def recording_list(*, account: Account) -> QuerySet[Recording]:
     return Recording.objects.filter(account=account)
 
 
+def in_flight_call_of_participation() -> Exists:
+    """An expression over phone calls: true when the call's participation has a call in flight (queued, remotely
+    queued or in progress); the partial unique index on those calls answers it."""
+    return Exists(
+        PhoneCall.objects.filter(
+            callout_participation_id=OuterRef("callout_participation_id"), status__in=IN_FLIGHT_STATUSES
+        )
+    )
+
+
 def due_phone_calls(*, account_id: int, now: datetime) -> QuerySet[PhoneCall]:
-    """`created` calls of the account's running callouts whose retry back-off (queue_after) has passed."""
+    """`created` calls of the account's running callouts whose retry back-off (queue_after) has passed and whose
+    participation has no call in flight (a second call of a participation waits until the first has settled)."""
     running = Callout.objects.filter(account_id=account_id, status=Callout.Status.RUNNING).values("id")
-    return PhoneCall.objects.filter(
-        account_id=account_id, status=PhoneCallStatus.CREATED, callout_id__in=running
-    ).filter(Q(queue_after__isnull=True) | Q(queue_after__lte=now))
+    return (
+        PhoneCall.objects.filter(account_id=account_id, status=PhoneCallStatus.CREATED, callout_id__in=running)
+        .filter(Q(queue_after__isnull=True) | Q(queue_after__lte=now))
+        .filter(~in_flight_call_of_participation())
+    )
 
 
 class DialledCounts(NamedTuple):

@@ -4,8 +4,11 @@ No model imports (models.py, status_callbacks.py and the provider adapters all r
 models <-> providers import circle.
 
 - `PhoneCallStatus`: the API's own status strings.
-- `ACTIVE_STATUSES` (a live attempt: at most one per participation), `IN_FLIGHT_STATUSES` (count against the
-  account's in-flight cap), `TERMINAL_STATUSES` (the attempt has ended; no report moves it again).
+- `ACTIVE_STATUSES` (an attempt that has not ended: waiting in `created` or in flight; the dialler's retries and the
+  PhoneCallCreate batch add no call to a participation that has one), `IN_FLIGHT_STATUSES` (with the provider or
+  about to be: they count against the account's in-flight cap, and a participation has at most one of them at a
+  time — the partial unique index `phone_calls_one_in_flight_per_participation`; calls made by hand may wait in
+  `created` beside it), `TERMINAL_STATUSES` (the attempt has ended; no report moves it again).
 - `REMOTE_STATUS_TO_STATUS`: Twilio / Somleng `CallStatus` -> SCFM status (the providers' adapters use it).
 - `status_for_remote_status`: where a call goes when the provider reports a `CallStatus`.
 """

@@ -12,6 +12,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from callouts import selectors as callout_selectors
+from scfm.health import scheduler_tick_record
 
 from . import dialling, dispatch, leases, polling
 from .providers import simulator_outcomes
@@ -74,6 +75,7 @@ def scheduler_tick() -> None:
     requeued, expired = polling.phone_calls_sweep_queued()
     if fetched or requeued or expired:
         logger.info("scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired", fetched, requeued, expired)
+    scheduler_tick_record()  # read by /health (scfm.health.SchedulerTick)
 
 
 # -- recordings (the name keeps its old module, phone_calls.recording_tasks: queued tasks and the polling route) --

@@ -1,14 +1,22 @@
-"""The Celery application: tasks are discovered in every app's tasks.py; beat runs the dialling scheduler."""
+"""The Celery application: tasks are discovered in every app's tasks.py; beat runs the dialling scheduler.
+
+Logging is Django's (settings.LOGGING, JSON with SCFM_LOG_FORMAT=json) in the worker and beat too: connecting
+`setup_logging` stops Celery from replacing the root handler, and the task signals tag each task's lines with the
+ids it takes (scfm.logging). Beat records each scheduler tick it sends (scfm.health.heartbeat_record), which its
+container probe reads.
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scfm.settings")
 
 app = Celery("scfm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+SCHEDULER_TICK_TASK = "phone_calls.tasks.scheduler_tick"
 
 
 @app.on_after_configure.connect
@@ -22,7 +30,7 @@ def schedule_periodic_tasks(sender, **kwargs) -> None:
     # ticks never pile up behind a backlog
     sender.add_periodic_task(
         interval,
-        sender.signature("phone_calls.tasks.scheduler_tick", options={"expires": interval}),
+        sender.signature(SCHEDULER_TICK_TASK, options={"expires": interval}),
         name="phone-calls-scheduler-tick",
     )
     # imports and batch operations whose worker died are picked up again within minutes (scfm/stalled.py)
@@ -31,3 +39,39 @@ def schedule_periodic_tasks(sender, **kwargs) -> None:
         "batch_operations.tasks.batch_operations_resume_stalled",
     ):
         sender.add_periodic_task(30.0, sender.signature(task, options={"expires": 30.0}), name=task)
+
+
+@signals.setup_logging.connect
+def logging_from_django_settings(loglevel=None, **kwargs) -> None:
+    """Worker and beat log through settings.LOGGING like every other SCFM process (Celery's own set-up is
+    skipped, so it never replaces the root handler with its plain-text one), at the level given by their
+    `--loglevel` (compose passes SCFM_LOG_LEVEL)."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+
+
+@signals.task_prerun.connect
+def _bind_task_ids(**kwargs) -> None:
+    from scfm.logging import task_ids_bind
+
+    task_ids_bind(**kwargs)
+
+
+@signals.task_postrun.connect
+def _unbind_task_ids(**kwargs) -> None:
+    from scfm.logging import task_ids_unbind
+
+    task_ids_unbind(**kwargs)
+
+
+@signals.before_task_publish.connect(sender=SCHEDULER_TICK_TASK)
+def _scheduler_tick_sent(**kwargs) -> None:
+    """Beat's own heartbeat: the time it last sent the scheduler tick (read by `python -m scfm.health beat`)."""
+    from scfm.health import BEAT_HEARTBEAT, heartbeat_record
+
+    heartbeat_record(BEAT_HEARTBEAT)

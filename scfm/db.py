@@ -60,3 +60,26 @@ def fetch_one_prepared(sql: str, params: dict) -> tuple | None:
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return row
+
+
+SAME_ENVIRONMENT = (
+    "run the command with the same environment as `make run` (SCFM_DATA_DIR, DATABASE_URL), so it uses the same data"
+)
+
+
+def database_name() -> str:
+    """The database in use as a person would name it: the SQLite file, or name@host."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return str(db["NAME"])
+    return f"{db['NAME']}@{db.get('HOST') or 'localhost'}"
+
+
+def no_tables_message(error: Exception) -> str:
+    """What a management command says when its first query finds no SCFM tables (a DatabaseError): it was most
+    likely run with another environment than `make run`'s."""
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return (
+        f"the database {database_name()} has no SCFM tables ({first_line}): {SAME_ENVIRONMENT}, or create them with "
+        "`python manage.py migrate`"
+    )

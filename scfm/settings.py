@@ -1,5 +1,6 @@
 """Django settings for SCFM. Every setting comes from an environment variable (see README.md)."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -24,6 +25,17 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 PORT = env_int("PORT", 8000)
 SCFM_PUBLIC_URL = os.environ.get("SCFM_PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# Set: absolute URLs the API hands out (pagination Link headers) start with SCFM_PUBLIC_URL, whatever the request's
+# Host and scheme (scfm/public_urls.py). Unset: they follow the request.
+SCFM_PUBLIC_URL_CONFIGURED = bool(os.environ.get("SCFM_PUBLIC_URL", "").strip())
+# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto / X-Forwarded-Host (and overwrites whatever a
+# client sent in them): trust those headers, so request.is_secure() and request-built URLs say https and the public
+# host. Off by default: without such a proxy in front, a client could forge them.
+SCFM_TRUSTED_PROXY = env_bool("SCFM_TRUSTED_PROXY", False)
+if SCFM_TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+    USE_X_FORWARDED_PORT = True
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -32,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc, pinned and served by the app (no CDN: closed networks)
     "scfm",
     "accounts",
     "contacts",
@@ -43,9 +56,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "scfm.middleware.RequestIdMiddleware",
+    "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the API docs' assets) from the app itself
     "django.middleware.common.CommonMiddleware",
 ]
+
+# Request limits (scfm.middleware.EdgeMiddleware answers past them with 413/400 in the API's JSON error shape).
+# A body, or the non-file fields of a multipart body, may be SCFM_MAX_REQUEST_BODY_SIZE bytes (2.5 MiB) with at most
+# SCFM_MAX_REQUEST_FIELDS fields; a multipart upload (a contact import's CSV file) SCFM_UPLOAD_MAX_SIZE bytes
+# (200 MiB: a 1,000,000-row CSV is about 60 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SCFM_MAX_REQUEST_BODY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("SCFM_MAX_REQUEST_FIELDS", 1000)
+SCFM_UPLOAD_MAX_SIZE = env_int("SCFM_UPLOAD_MAX_SIZE", 200 * 1024 * 1024)
 
 ROOT_URLCONF = "scfm.urls"
 WSGI_APPLICATION = "scfm.wsgi.application"
@@ -77,6 +100,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
 STATIC_URL = "static/"
+WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps: no collectstatic step for `make run`
 MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -94,7 +118,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "scfm.api.pagination.HeaderPagination",
     "DEFAULT_FILTER_BACKENDS": ["scfm.api.filters.QueryFilterBackend", "scfm.api.filters.SortBackend"],
     "EXCEPTION_HANDLER": "scfm.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "scfm.api.schema.ResourceAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -103,6 +127,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Simple Call Flow Manager: contacts, callouts, batch operations, phone calls and IVR call flows.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Single-tenant HTTP Basic mode (rest-api-v1.md): these credentials act as the super-admin account.
@@ -173,11 +200,13 @@ REGISTERED_CALL_FLOW_LOGIC = [
 ]
 
 SCFM_LOG_FORMAT = os.environ.get("SCFM_LOG_FORMAT", "text")
+if SCFM_LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python warnings become log lines too (logger py.warnings), so JSON as well
 SCFM_LOG_LEVEL = os.environ.get("SCFM_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "scfm.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "scfm.logging.ContextFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "scfm.logging.JsonFormatter"},
@@ -192,3 +221,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": SCFM_LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Health probes (scfm.health): how long /health and the worker probe wait for workers to answer, in seconds.
+SCFM_HEALTH_WORKER_TIMEOUT = float(os.environ.get("SCFM_HEALTH_WORKER_TIMEOUT", 2))
+
+# Error reporting: Sentry for the web and the workers, on only when SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT") or "production",
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
+        send_default_pii=False,  # no request bodies, cookies or user details: phone numbers stay out of Sentry
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

@@ -21,7 +21,10 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("twilio_webhooks/", include("phone_calls.webhooks.urls")),
     path("health", views.health, name="health"),
+    path("health/live", views.live, name="health-live"),
+    path("health/ready", views.ready, name="health-ready"),
 ]
 
+handler400 = "scfm.api.exceptions.json_bad_request"
 handler404 = "scfm.api.exceptions.json_not_found"
 handler500 = "scfm.api.exceptions.json_server_error"

@@ -7,6 +7,9 @@ from ..models import Callout, CalloutParticipation
 
 
 class CalloutReadSerializer(serializers.ModelSerializer):
+    # why the account's dialling is paused (the provider refuses the account: phone_calls/dialling_pauses.py)
+    dialling_paused_reason = serializers.CharField(source="account.dialling_paused_reason", read_only=True)
+
     class Meta:
         model = Callout
         fields = [
@@ -20,6 +23,7 @@ class CalloutReadSerializer(serializers.ModelSerializer):
             "audio_url",
             "settings",
             "created_by_id",
+            "dialling_paused_reason",
         ]
 
 

@@ -9,11 +9,13 @@ import os
 from contextlib import contextmanager
 
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 
 from accounts.models import Account
-from accounts.selectors import account_get, account_sole
+from accounts.selectors import account_get, account_ids
 from callouts.models import Callout
 from callouts.selectors import callout_list
+from scfm.db import SAME_ENVIRONMENT, database_name, no_tables_message
 
 
 def env(name: str, default=None):
@@ -55,16 +57,32 @@ def add_account_argument(parser) -> None:
 
 
 def resolve_account(account_id: int | None) -> Account:
-    """The account with `account_id`, or the only account when it is None; CommandError otherwise."""
-    if account_id is not None:
-        account = account_get(account_id=account_id)
-        if account is None:
-            raise CommandError(f"account {account_id} does not exist")
-        return account
-    account = account_sole()
-    if account is None:
-        raise CommandError("there is not exactly one account: pass --account-id (or set SCFM_ACCOUNT_ID)")
-    return account
+    """The account with `account_id`, or the only account when it is None; CommandError otherwise, also when the
+    database has no tables or no account (a command run with another environment than `make run`'s)."""
+    try:
+        if account_id is not None:
+            account = account_get(account_id=account_id)
+            if account is None:
+                raise CommandError(f"account {account_id} does not exist in {database_name()}")
+            return account
+        accounts = account_ids(limit=11)
+    except DatabaseError as error:
+        raise CommandError(no_tables_message(error)) from None
+    if not accounts:
+        raise CommandError(
+            f"there is no account in {database_name()}: {SAME_ENVIRONMENT}; `make run` (or `python manage.py "
+            "bootstrap`) creates the first account"
+        )
+    if len(accounts) > 1:
+        raise CommandError(
+            f"there is not exactly one account (ids {_ids(accounts)}): pass --account-id (or set SCFM_ACCOUNT_ID)"
+        )
+    return resolve_account(accounts[0])
+
+
+def _ids(ids: list[int]) -> str:
+    """Up to ten ids, comma-separated ("..." when there are more)."""
+    return ", ".join(str(pk) for pk in ids[:10]) + (", ..." if len(ids) > 10 else "")
 
 
 def add_callout_argument(parser) -> None:
@@ -85,9 +103,14 @@ def resolve_callout(account: Account, callout_id: int | None) -> Callout:
         if callout is None:
             raise CommandError(f"callout {callout_id} does not exist in account {account.pk}")
         return callout
-    found = list(callouts.order_by("pk")[:2])
-    if len(found) != 1:
-        raise CommandError("there is not exactly one callout: pass --callout-id (or set CALLOUTS_TASK_CALLOUT_ID)")
+    found = list(callouts.order_by("pk")[:11])
+    if not found:
+        raise CommandError(f"account {account.pk} has no callout: create one (callouts_create prints its id)")
+    if len(found) > 1:
+        raise CommandError(
+            f"account {account.pk} has several callouts (ids {_ids([c.pk for c in found])}): pass --callout-id "
+            "(or set CALLOUTS_TASK_CALLOUT_ID), e.g. the id callouts_create printed"
+        )
     return found[0]
 
 

@@ -4,11 +4,17 @@ Every adapter (twilio, somleng, simulator) creates calls and fetches their state
 classified once, here, so the dispatcher never guesses:
 
 - ``accepted``: the provider has the call (a remote call id); the call becomes ``remotely_queued``.
-- ``rejected``: a definite refusal (4xx other than 429, missing credentials); the call becomes ``errored``.
-- ``retry``: the request was certainly not processed (429, connection refused / connect timeout); the call goes
-  back to ``created`` and is dialled later, without any risk of a second real call.
+- ``rejected``: a definite refusal for the number's or the request's fault (invalid To/From, other 4xx); the call
+  becomes ``errored`` with the provider's message.
+- ``account_fault``: the provider refused the *account* (wrong credentials, suspended, out of funds) or could not be
+  reached at all, so the request was certainly not processed; the call goes back to ``created`` without using an
+  attempt and the account's dialling pauses until a probe gets through (phone_calls/dialling_pauses.py).
+- ``retry``: the request was certainly not processed (429); the call goes back to ``created`` and is dialled
+  later, without any risk of a second real call.
 - ``unknown``: the request may have been processed (read timeout, 5xx, connection dropped after sending). The call
   is never re-dialled; a status callback (correlated by ``phone_call_id``) or the hourly expiry settles it.
+
+Which provider answer is which is one table, CREATE_ERROR_TABLE in twilio.py (Somleng speaks the same API).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ HTTP_TIMEOUT_SECONDS = 15.0
 class CreateOutcome(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    ACCOUNT_FAULT = "account_fault"
     RETRY = "retry"
     UNKNOWN = "unknown"
 

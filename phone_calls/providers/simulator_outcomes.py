@@ -5,12 +5,16 @@
 it, because it goes through the webhook path (remote_events) and the dialler's URL, which import the providers.
 """
 
+import logging
+
 from scfm.logging import phone_call_log_context
 
 from ..dialling import webhook_url
 from ..models import PhoneCall
 from ..remote_events import remote_phone_call_event_handle
 from .simulator import SIMULATOR_ACCOUNT_SID, choose_outcome
+
+logger = logging.getLogger(__name__)
 
 
 def phone_call_simulate_outcome(*, phone_call_id: int) -> PhoneCall | None:
@@ -20,7 +24,10 @@ def phone_call_simulate_outcome(*, phone_call_id: int) -> PhoneCall | None:
     """
     with phone_call_log_context(phone_call_id):
         call = PhoneCall.objects.select_related("account").filter(pk=phone_call_id).first()
-        if call is None or call.is_terminal or not call.remote_call_id:
+        if call is None:
+            logger.info("simulated outcome of phone call %s skipped: the call no longer exists", phone_call_id)
+            return None
+        if call.is_terminal or not call.remote_call_id:
             return None
         status, duration = choose_outcome(call.account)
         params = {

@@ -54,6 +54,38 @@ def call_properties(call) -> dict:
     return properties
 
 
+# What a refused Calls.create means, first matching row wins: ("code", provider error code) rows before ("http",
+# status) rows. Codes are Twilio's error dictionary (https://www.twilio.com/docs/api/errors/<code>); Somleng answers
+# with the same codes as strings (and its own, e.g. 13224 "invalid To", which falls to the 4xx row).
+CREATE_ERROR_TABLE: tuple[tuple[str, str | range, CreateOutcome, str], ...] = (
+    ("code", "20003", CreateOutcome.ACCOUNT_FAULT, "authenticate: wrong Account SID / Auth Token, suspended, closed"),
+    ("code", "20005", CreateOutcome.ACCOUNT_FAULT, "account not active: out of funds or trial not activated"),
+    ("code", "10001", CreateOutcome.ACCOUNT_FAULT, "account is not active: disabled, lack of funds"),
+    ("code", "20006", CreateOutcome.ACCOUNT_FAULT, "access denied: the credentials lack the privileges"),
+    ("code", "20403", CreateOutcome.ACCOUNT_FAULT, "403 forbidden: the account is suspended or closed"),
+    ("code", "70051", CreateOutcome.ACCOUNT_FAULT, "authorization failed: account or API key not found, suspended"),
+    ("code", "90010", CreateOutcome.ACCOUNT_FAULT, "account is not active: suspended"),
+    ("code", "20429", CreateOutcome.RETRY, "too many requests: never processed"),
+    ("http", range(401, 402), CreateOutcome.ACCOUNT_FAULT, "unauthenticated, whatever the code"),
+    ("http", range(403, 404), CreateOutcome.ACCOUNT_FAULT, "forbidden, whatever the code"),
+    ("http", range(429, 430), CreateOutcome.RETRY, "rate limited: never processed"),
+    ("http", range(400, 500), CreateOutcome.REJECTED, "the number's or the request's fault: 21210, 21211, 13224..."),
+    ("http", range(500, 600), CreateOutcome.UNKNOWN, "may have been processed: never dialled again"),
+)
+
+
+def create_error_outcome(http_status: int | None, code) -> CreateOutcome:
+    """The outcome of a Calls.create the provider refused with `http_status` and error `code` (CREATE_ERROR_TABLE);
+    UNKNOWN for anything the table does not cover."""
+    code = str(code).strip() if code not in (None, "") else None
+    for kind, key, outcome, _meaning in CREATE_ERROR_TABLE:
+        if kind == "code" and code is not None and code == key:
+            return outcome
+        if kind == "http" and isinstance(key, range) and http_status in key:
+            return outcome
+    return CreateOutcome.UNKNOWN
+
+
 def never_sent(error: requests.RequestException) -> bool:
     """True when the request certainly never reached the provider (refused, unresolvable, connect timeout)."""
     if isinstance(error, requests.ConnectTimeout):
@@ -111,19 +143,17 @@ class TwilioProvider(Provider):
 
     def create_call(self, phone_call, params: dict) -> CreateResult:
         if not (self.account_sid and self.auth_token):
-            return CreateResult(CreateOutcome.REJECTED, error_message=f"{self.name} credentials are not configured")
+            message = f"{self.name} credentials are not configured"
+            return CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=message)
         kwargs = {("from_" if key == "from" else key): value for key, value in params.items()}
         try:
             call = self.client().calls.create(**kwargs)
         except TwilioRestException as error:
             message = f"{error.msg} (code {error.code}, HTTP {error.status})"
-            if error.status == 429:
-                return CreateResult(CreateOutcome.RETRY, error_message=message)
-            if 400 <= error.status < 500:
-                return CreateResult(CreateOutcome.REJECTED, error_message=message)
-            return CreateResult(CreateOutcome.UNKNOWN, error_message=message)
+            return CreateResult(create_error_outcome(error.status, error.code), error_message=message)
         except requests.RequestException as error:
-            outcome = CreateOutcome.RETRY if never_sent(error) else CreateOutcome.UNKNOWN
+            # unreachable (refused, unresolvable, connect timeout): never sent; the account cannot dial at all
+            outcome = CreateOutcome.ACCOUNT_FAULT if never_sent(error) else CreateOutcome.UNKNOWN
             logger.warning("%s create for phone call %s: %s (%s)", self.name, phone_call.pk, error, outcome)
             return CreateResult(outcome, error_message=f"{type(error).__name__}: {error}")
         except TwilioException as error:

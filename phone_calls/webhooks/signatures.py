@@ -5,8 +5,10 @@ TLS-terminating proxy.
 """
 
 import hmac
+from functools import cache
 from urllib.parse import parse_qsl, urlparse
 
+from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from twilio.request_validator import RequestValidator, add_port, remove_port
@@ -42,9 +44,29 @@ class PostedForm(dict):
         return [value for key, value in self._pairs if key == name]
 
 
+# Parameters stored in (or looked up by) a bounded column, and that column: a longer value is a 400 here rather
+# than a database error later. (NULs and lone surrogates never get this far: scfm.middleware.EdgeMiddleware.)
+BOUNDED_PARAMS = {
+    "AccountSid": ("phone_calls.PhoneCall", "remote_call_id"),  # an account's SID: no longer than a call's
+    "CallSid": ("phone_calls.PhoneCall", "remote_call_id"),
+    "CallStatus": ("phone_calls.PhoneCall", "remote_status"),
+    "Direction": ("phone_calls.PhoneCall", "remote_direction"),
+    "RecordingSid": ("phone_calls.Recording", "external_recording_id"),
+    "RecordingUrl": ("phone_calls.Recording", "external_recording_url"),
+}
+
+
+@cache
+def _max_lengths() -> dict[str, int]:
+    return {
+        name: apps.get_model(model)._meta.get_field(column).max_length
+        for name, (model, column) in BOUNDED_PARAMS.items()
+    }
+
+
 def webhook_params(request) -> PostedForm:
     """The posted form (parsed without a QueryDict: callbacks are the busiest requests); 400 for a body that is
-    not a form."""
+    not a form, or a BOUNDED_PARAMS value longer than its column."""
     try:
         if request.content_type == FORM_CONTENT_TYPE:
             pairs = parse_qsl(
@@ -56,6 +78,10 @@ def webhook_params(request) -> PostedForm:
             pairs = [(key, value) for key, values in request.POST.lists() for value in values]
     except Exception:  # noqa: BLE001 - a body Django cannot parse is the caller's fault
         raise WebhookRejected(400, "Malformed request body.") from None
+    for name, value in pairs:
+        limit = _max_lengths().get(name)
+        if limit is not None and len(value) > limit:
+            raise WebhookRejected(400, f"{name} is longer than {limit} characters.")
     return PostedForm(pairs)
 
 

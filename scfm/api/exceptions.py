@@ -2,6 +2,8 @@
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -12,6 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from scfm.errors import DomainError
+from scfm.limits import InputRejected
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,27 @@ def not_found_body() -> dict:
     return {"status": 404, "error": "Not Found"}
 
 
+def request_too_big_errors(exc: SuspiciousOperation) -> tuple[dict, int]:
+    """The JSON error (body, status) for Django's refusals of a body while reading it: 413 for its size, 400 for
+    too many fields or files, 400 for anything else it found suspicious."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return {"errors": {"base": [f"the request body is larger than {limit} bytes"]}}, 413
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return {"errors": {"base": [f"the request has more than {limit} fields"]}}, 400
+    if isinstance(exc, TooManyFilesSent):
+        return {"errors": {"base": [f"the request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files"]}}, 400
+    return {"errors": {"base": ["Bad Request"]}}, 400
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, InputRejected):
+        set_rollback()
+        return Response({"errors": exc.errors}, status=exc.status)
+    if isinstance(exc, SuspiciousOperation):
+        body, status_code = request_too_big_errors(exc)
+        return Response(body, status=status_code)
     if isinstance(exc, DomainError):
         set_rollback()
         return Response({"errors": exc.errors}, status=422)
@@ -65,6 +88,12 @@ def exception_handler(exc, context):
 
 def json_not_found(request, exception=None):
     return JsonResponse(not_found_body(), status=404)
+
+
+def json_bad_request(request, exception=None):
+    """handler400: the views outside DRF (provider webhooks) answer Django's refusals in the same JSON shape."""
+    body, status_code = request_too_big_errors(exception)
+    return JsonResponse(body, status=status_code)
 
 
 def json_server_error(request):

@@ -45,6 +45,11 @@ class QueryFilterBackend(BaseFilterBackend):
             return queryset
         return apply_filters(filterset_class, query_filters(request_params(request), filterset_class), queryset)
 
+    def get_schema_operation_parameters(self, view):
+        from .schema import filterset_parameters  # drf-spectacular's module imports DRF's views: loaded on demand
+
+        return filterset_parameters(getattr(view, "filterset_class", None))
+
 
 class SortBackend(BaseFilterBackend):
     """`sort=-id,created_at`; newest first by default; unknown columns are a 422."""
@@ -54,3 +59,8 @@ class SortBackend(BaseFilterBackend):
 
     def filter_queryset(self, request, queryset, view):
         return sort_queryset(queryset, request.query_params.get("sort"))
+
+    def get_schema_operation_parameters(self, view):
+        from .schema import sort_parameters
+
+        return sort_parameters(view)

@@ -2,22 +2,23 @@
 
 import math
 
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+
+from scfm.limits import INTEGER_MAX, INTEGER_MIN, bounded_int
+from scfm.public_urls import absolute_url
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 1000
 
 
 def _positive_int(request, name: str, default: int) -> int:
+    """`?<name>=` as an int of at least 1 (0 and negatives count as 1); 422 (scfm.limits.InputRejected) for a value
+    that is not an integer or lies outside the 64-bit range the databases hold."""
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    try:
-        return max(int(raw), 1)
-    except ValueError:
-        raise ValidationError({name: ["must be a positive integer"]}) from None
+    return max(bounded_int(raw, name=name, minimum=INTEGER_MIN, maximum=INTEGER_MAX), 1)
 
 
 class HeaderPagination(BasePagination):
@@ -29,12 +30,14 @@ class HeaderPagination(BasePagination):
         self.page = _positive_int(request, "page", 1)
         self.total = queryset.count()
         offset = (self.page - 1) * self.per_page
+        if offset >= self.total:  # past the last page (whatever its number, even beyond what OFFSET can hold)
+            return []
         return list(queryset[offset : offset + self.per_page])
 
     def _page_url(self, page: int) -> str:
         query = self.request.query_params.copy()
         query["page"] = str(page)
-        return self.request.build_absolute_uri(self.request.path) + "?" + query.urlencode()
+        return absolute_url(self.request, self.request.path) + "?" + query.urlencode()
 
     def link_header(self) -> str | None:
         last_page = max(math.ceil(self.total / self.per_page), 1)
@@ -56,3 +59,8 @@ class HeaderPagination(BasePagination):
 
     def get_paginated_response_schema(self, schema):
         return schema
+
+    def get_schema_operation_parameters(self, view):
+        from .schema import pagination_parameters  # drf-spectacular's module imports DRF's views: loaded on demand
+
+        return pagination_parameters()

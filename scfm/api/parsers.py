@@ -1,4 +1,9 @@
-"""Request body parsers: JSON, and form/multipart bodies with bracket keys, all producing nested dicts."""
+"""Request body parsers: JSON, and form/multipart bodies with bracket keys, all producing nested dicts.
+
+Every JSON document and every multipart field goes through scfm.limits.check_data / check_pairs, so text the
+database can't store, non-finite numbers, out-of-range integers and too-deep nesting are a 422 before any view
+reads them (form bodies and query strings are checked earlier, by scfm.middleware.EdgeMiddleware).
+"""
 
 import json
 
@@ -7,12 +12,23 @@ from django.utils.datastructures import MultiValueDict
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
+from scfm.limits import MAX_DEPTH, InputRejected, check_data, check_pairs, storable_text
 from scfm.query.params import nest_querydict
+
+
+def _loads(raw: bytes):
+    """The JSON document, checked (scfm.limits.check_data); ValueError/UnicodeDecodeError if it is not JSON."""
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise InputRejected({"base": [f"the JSON body is nested more than {MAX_DEPTH} levels deep"]}) from None
+    check_data(document)
+    return document
 
 
 def _parse_json(raw: bytes):
     try:
-        return json.loads(raw.decode("utf-8"))
+        return _loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(f"Malformed JSON body: {exc}") from exc
 
@@ -35,7 +51,7 @@ class BracketFormParser(FormParser):
             return _parse_json(raw)
         if head == b"[":  # a JSON array, or the leading-bracket form `[metadata][name]=Alice` (getting-started.md)
             try:
-                return json.loads(raw.decode("utf-8"))
+                return _loads(raw)
             except (ValueError, UnicodeDecodeError):
                 pass
         encoding = (parser_context or {}).get("encoding", "utf-8")
@@ -58,4 +74,8 @@ class NestedData(dict):
 class BracketMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
+        check_pairs((key, value) for key, values in parsed.data.lists() for value in values)
+        for field, upload in parsed.files.items():
+            if not storable_text(upload.name or ""):
+                raise InputRejected({field: ["the file name contains a NUL character or a lone surrogate"]})
         return DataAndFiles(NestedData(nest_querydict(parsed.data)), parsed.files)

@@ -14,6 +14,7 @@ from django import forms
 from django.utils.dateparse import parse_date, parse_datetime
 
 from scfm.errors import DomainError
+from scfm.limits import InputRejected, bounded_int
 
 from .json_query import JsonMatch, parse_json_filter
 from .params import unknown_names
@@ -92,9 +93,9 @@ class CsvField(RawField):
             raise forms.ValidationError("must be a value or a comma-separated list")
         values = csv_values(value)
         if self.integer:
-            try:
-                return [int(item) for item in values]
-            except ValueError:
+            try:  # ids beyond the databases' 64-bit range are refused, not sent (scfm.limits)
+                return [bounded_int(item, name="id", minimum=0) for item in values]
+            except InputRejected:
                 raise forms.ValidationError("must be a comma-separated list of ids") from None
         return values
 
@@ -118,16 +119,23 @@ class TimestampField(RawField):
         if value in (None, ""):
             return None
         text = str(value).strip()
-        parsed_date = parse_date(text)
+        invalid = forms.ValidationError(f"'{text[:64]}' is not a date or a time")
+        try:  # a well-formed date that doesn't exist (2024-02-30, 2023-13-01) is a ValueError: a 422 too
+            parsed_date = parse_date(text)
+        except ValueError:
+            raise invalid from None
         if parsed_date is not None:
             return parsed_date
         try:
             parsed = parse_datetime(text.replace(" ", "T", 1) if "T" not in text else text)
-        except ValueError:
+            parsed = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            if parsed is not None:
+                parsed.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC time: OverflowError
+        except (ValueError, OverflowError):
             parsed = None
         if parsed is None:
-            raise forms.ValidationError(f"'{text}' is not a date or a time")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            raise invalid
+        return parsed
 
 
 TIMESTAMP_LOOKUPS = {"before": "lt", "or_before": "lte", "after": "gt", "or_after": "gte"}

@@ -203,14 +203,40 @@ def test_preview_of_an_operation_in_a_callout_is_scoped_to_it(client_for, accoun
     assert listed_ids(preview) == [mine.pk]
 
 
-def test_preview_phone_calls_lists_created_calls_of_running_callouts_for_a_queue(client_for, account, other_account):
+def test_preview_phone_calls_lists_each_participations_next_waiting_call_for_a_queue(
+    client_for, account, other_account
+):
+    # the family: the callouts' status (any: the filters choose), calls of one participation (the lowest waiting
+    # id only), a participation with a call in flight (none), other statuses and accounts (none)
     running = CalloutFactory(account=account, status="running")
     due = PhoneCallFactory(callout_participation__callout=running)
+    PhoneCallFactory(callout_participation=due.callout_participation)  # waits behind `due`
+    in_flight = PhoneCallFactory(callout_participation__callout=running, status="remotely_queued")
+    PhoneCallFactory(callout_participation=in_flight.callout_participation)  # waits until it has settled
     PhoneCallFactory(callout_participation__callout=running, status="queued")
-    PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="paused"))
+    ended = PhoneCallFactory(callout_participation__callout=running, status="failed")
+    after_failure = PhoneCallFactory(callout_participation=ended.callout_participation)
+    paused = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="paused"))
+    stopped = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="stopped"))
     PhoneCallFactory(callout_participation__callout=CalloutFactory(account=other_account, status="running"))
     operation = created(client_for, QUEUE, phone_call_filter_params={"status": "created"})
-    assert listed_ids(client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")) == [due.pk]
+    preview = client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")
+    assert sorted(listed_ids(preview)) == [due.pk, after_failure.pk, paused.pk, stopped.pk]
+
+
+@pytest.mark.parametrize("status", ["initialized", "running", "paused", "stopped"])
+def test_preview_phone_calls_of_a_queue_follows_the_callout_status_filter(client_for, account, status):
+    calls = {
+        callout_status: PhoneCallFactory(
+            callout_participation__callout=CalloutFactory(account=account, status=callout_status)
+        )
+        for callout_status in ["initialized", "running", "paused", "stopped"]
+    }
+    operation = created(
+        client_for, QUEUE, callout_filter_params={"status": status}, phone_call_filter_params={"status": "created"}
+    )
+    preview = client_for.get(f"/api/batch_operations/{operation['id']}/preview/phone_calls")
+    assert listed_ids(preview) == [calls[status].pk]
 
 
 def test_preview_phone_calls_lists_accepted_calls_for_a_remote_fetch(client_for, account):
@@ -416,3 +442,107 @@ def test_results_of_a_phone_call_create_list_the_participations_it_called(
     response = client_for.get(f"/api/batch_operations/{operation['id']}/callout_participations")
 
     assert sorted(listed_ids(response)) == sorted(p.pk for p in called)
+
+
+def form(client, url, body):
+    return client.generic("POST", url, body, content_type="application/x-www-form-urlencoded")
+
+
+def test_rest_api_v2_queue_of_a_stopped_callouts_created_calls_queues_the_previewed_call(
+    fake_twilio, client_for, account, django_capture_on_commit_callbacks
+):
+    # rest-api-v2.md "Batch Operations": PhoneCallCreate, then PhoneCallQueue with
+    # callout_filter_params[status]=stopped, phone_call_filter_params[status]=created and limit=1, as curl -d sends them
+    account.platform_provider_name = "somleng"
+    account.somleng_account_sid, account.somleng_auth_token = fake_twilio.account_sid, fake_twilio.auth_token
+    account.somleng_api_base_url = fake_twilio.base_url
+    account.settings = {"from_phone_number": "1234", "max_calls_per_second": 0}
+    account.save()
+    stopped = CalloutFactory(account=account, status="stopped")
+    participations = [CalloutParticipationFactory(callout=stopped) for _ in range(2)]
+    CalloutParticipationFactory(callout=CalloutFactory(account=account, status="running"))
+
+    create_body = (
+        f"type={CREATE}&parameters[callout_filter_params][status]=stopped"
+        "&parameters[remote_request_params][from]=1234"
+        "&parameters[remote_request_params][url]=https%3A%2F%2Fdemo.twilio.com%2Fdocs%2Fvoice.xml"
+        "&parameters[remote_request_params][method]=GET&parameters[limit]=30"
+    )
+    creation = form(client_for, "/api/batch_operations", create_body)
+    assert creation.status_code == 201, creation.json()
+    assert run(client_for, creation.json()["id"], django_capture_on_commit_callbacks).processed_count == 2
+    calls = list(PhoneCall.objects.filter(callout=stopped).order_by("pk"))
+    assert [(call.callout_participation_id, call.status) for call in calls] == [
+        (p.pk, "created") for p in participations
+    ]
+
+    queue_body = (
+        f"type={QUEUE}&parameters[callout_filter_params][status]=stopped"
+        "&parameters[phone_call_filter_params][status]=created&parameters[limit]=1"
+    )
+    queueing = form(client_for, "/api/batch_operations", queue_body)
+    assert queueing.status_code == 201, queueing.json()
+    operation = f"/api/batch_operations/{queueing.json()['id']}"
+    preview = client_for.get(f"{operation}/preview/phone_calls")
+    assert (preview["Total"], listed_ids(preview)) == ("1", [calls[0].pk])
+
+    done = run(client_for, queueing.json()["id"], django_capture_on_commit_callbacks)
+
+    assert (done.status, done.processed_count) == ("finished", 1)
+    first, second = (PhoneCall.objects.get(pk=call.pk) for call in calls)
+    assert (first.status, first.queue_batch_operation_id) == ("remotely_queued", done.pk)
+    assert (second.status, second.queue_batch_operation_id) == ("created", None)
+    [dial] = fake_twilio.create_requests()  # the operation's remote_request_params name the TwiML url
+    assert (dial.value("To"), dial.value("From"), dial.value("Url")) == (
+        first.msisdn,
+        "1234",
+        "https://demo.twilio.com/docs/voice.xml",
+    )
+    assert listed_ids(client_for.get(f"{operation}/phone_calls")) == [first.pk]
+    assert listed_ids(client_for.get(f"{operation}/preview/phone_calls")) == [second.pk]  # limit 1: the next one
+
+
+def test_queue_dials_a_stopped_callouts_call_only_once_when_run_again(
+    fake_twilio, client_for, account, django_capture_on_commit_callbacks
+):
+    account.platform_provider_name = "somleng"
+    account.somleng_account_sid, account.somleng_auth_token = fake_twilio.account_sid, fake_twilio.auth_token
+    account.somleng_api_base_url = fake_twilio.base_url
+    account.settings = {"from_phone_number": "1234"}
+    account.save()
+    call = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="stopped"))
+    waiting = PhoneCallFactory(callout_participation=call.callout_participation)
+    operation = created(client_for, QUEUE, callout_filter_params={"status": "stopped"})
+
+    run(client_for, operation["id"], django_capture_on_commit_callbacks)
+    again = run(client_for, operation["id"], django_capture_on_commit_callbacks, event="requeue")
+
+    assert again.processed_count == 0  # `waiting` waits: its participation has a call in flight
+    assert PhoneCall.objects.get(pk=call.pk).status == "remotely_queued"
+    assert PhoneCall.objects.get(pk=waiting.pk).status == "created"
+    assert fake_twilio.dials_by_phone_call_id() == {str(call.pk): 1}
+
+
+# The family for PhoneCallCreate (the batch is the dialler's, not a user's single call): a participation whose call
+# waits in `created` or is in flight gets no other; one whose calls have all ended gets the next.
+@pytest.mark.parametrize(
+    ("status", "gets_a_call"),
+    [
+        ("created", False),
+        ("queued", False),
+        ("remotely_queued", False),
+        ("in_progress", False),
+        ("failed", True),
+        ("completed", True),
+        ("expired", True),
+    ],
+)
+def test_phone_call_create_adds_no_call_beside_a_waiting_or_in_flight_one(
+    client_for, account, django_capture_on_commit_callbacks, status, gets_a_call
+):
+    call = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account), status=status)
+    operation = created(
+        client_for, CREATE, remote_request_params=REMOTE_REQUEST_PARAMS, skip_validate_preview_presence=True
+    )
+    assert run(client_for, operation["id"], django_capture_on_commit_callbacks).processed_count == int(gets_a_call)
+    assert PhoneCall.objects.filter(callout_participation=call.callout_participation_id).count() == 1 + gets_a_call

@@ -16,6 +16,7 @@ What it serves:
   ``POST /2010-04-01/Accounts/{sid}/Calls/{call_sid}.json`` (update: ``Status=canceled|completed``).
 - HTTP Basic auth against the known accounts (``add_account``): 401 + code 20003 otherwise.
 - Error injection (``ERRORS``): ``invalid_to`` (400/21211; Somleng 422/"13224"), ``unauthorized`` (401/20003),
+  ``account_not_active`` (401/20005, out of funds), ``account_suspended`` (403/10001),
   ``unprocessable`` (422 with the string code "21210", as Somleng does), ``rate_limited`` (429/20429, never
   processed), ``server_error`` (500), ``hang`` (no response until ``hang_seconds`` pass or the server stops).
   A failing request is recorded but creates no call.
@@ -49,7 +50,16 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ERRORS = ("invalid_to", "unauthorized", "unprocessable", "rate_limited", "server_error", "hang")
+ERRORS = (
+    "invalid_to",
+    "unauthorized",
+    "account_not_active",
+    "account_suspended",
+    "unprocessable",
+    "rate_limited",
+    "server_error",
+    "hang",
+)
 TERMINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls(?:/(?P<sid>[^/.]+))?\.json$")
 
@@ -302,6 +312,10 @@ class FakeTwilio:
             return 400, self._error_body(400, 21211, f"Invalid 'To' Phone Number: {to}")
         if error == "unauthorized":
             return 401, self._error_body(401, 20003, "Authenticate")
+        if error == "account_not_active":  # out of funds
+            return 401, self._error_body(401, 20005, "Account not active")
+        if error == "account_suspended":
+            return 403, self._error_body(403, 10001, "Account is not active")
         if error == "unprocessable":
             return 422, {**self._error_body(422, 21210, "Caller ID is not valid"), "code": "21210"}
         if error == "rate_limited":

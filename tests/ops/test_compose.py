@@ -35,7 +35,13 @@ def test_compose_declares_the_stack(compose):
 
 @pytest.mark.parametrize(
     ("service", "probe"),
-    [("postgres", "pg_isready"), ("redis", "redis-cli"), ("web", "/health"), ("worker", "inspect ping")],
+    [
+        ("postgres", "pg_isready"),
+        ("redis", "redis-cli"),
+        ("web", "/health/ready"),
+        ("worker", "-m scfm.health worker"),
+        ("scheduler", "-m scfm.health beat"),
+    ],
 )
 def test_long_running_services_have_a_health_check(compose, service, probe):
     healthcheck = compose["services"][service]["healthcheck"]
@@ -67,8 +73,8 @@ def test_commands_run_migrations_gunicorn_workers_and_one_scheduler(compose):
     assert "python manage.py migrate && python manage.py bootstrap" in command["migrate"]
     assert services["migrate"]["restart"] == "no"
     assert "gunicorn scfm.wsgi:application" in command["web"]
-    assert "celery -A scfm worker" in command["worker"]
-    assert "celery -A scfm beat" in command["scheduler"]
+    assert "celery -A scfm --quiet worker" in command["worker"]  # --quiet: no plain-text banner among JSON lines
+    assert "celery -A scfm --quiet beat" in command["scheduler"]
     assert services["scheduler"]["deploy"]["replicas"] == 1
 
 

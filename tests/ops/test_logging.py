@@ -1,4 +1,6 @@
-"""SCFM_LOG_FORMAT=json: one JSON object per line; every API request logged once with its request id."""
+"""SCFM_LOG_FORMAT=json: one JSON object per line from every process kind (web, Celery worker, Celery beat, management
+commands); every API request logged once with its request id; task lines carry the task id and name and the ids
+the task takes."""
 
 import io
 import json
@@ -6,11 +8,12 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from scfm.logging import JsonFormatter, RequestIdFilter
+from scfm.logging import JsonFormatter, RequestIdFilter, log_context, phone_call_log_context
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,3 +116,150 @@ def test_every_dialling_log_line_carries_the_phone_call_id(
     assert dialling, "dialling logged nothing"
     assert {line.get("phone_call_id") for line in dialling} == {call.pk}
     assert "phone_call_id" not in logged[-1]
+
+
+def test_log_context_tags_lines_with_callout_and_account_ids_and_restores_them_when_the_block_ends(json_log):
+    logger = logging.getLogger("scfm.test")
+    with log_context(account_id=3, callout_id=5):
+        with phone_call_log_context(8):
+            logger.info("inner")
+        logger.info("outer")
+    logger.info("after")
+    inner, outer, after = lines(json_log)
+    assert (inner["account_id"], inner["callout_id"], inner["phone_call_id"]) == (3, 5, 8)
+    assert (outer["account_id"], outer["callout_id"], "phone_call_id" in outer) == (3, 5, False)
+    assert {"account_id", "callout_id", "phone_call_id"} & set(after) == set()
+
+
+def test_eager_task_lines_carry_the_task_id_name_and_the_ids_it_takes(json_log):
+    from tests.ops.celery_tasks import log_lines
+
+    result = log_lines.delay(42, callout_id=3)
+    logged = [line for line in lines(json_log) if line["logger"] == "scfm.test"]
+    assert [line["message"] for line in logged] == ["dialling 42", "inside the account block"]
+    assert {(line["task_id"], line["task_name"]) for line in logged} == {(result.id, "tests.ops.log_lines")}
+    assert [(line["phone_call_id"], line["callout_id"], line.get("account_id")) for line in logged] == [
+        (42, 3, None),
+        (42, 3, 7),
+    ]
+
+
+# -- one real process of each kind ---------------------------------------------------------------------------------
+def database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(tmp_path, **extra) -> dict[str, str]:
+    env = {**os.environ, "SCFM_LOG_FORMAT": "json", "SCFM_LOG_LEVEL": "INFO", "DJANGO_SETTINGS_MODULE": "scfm.settings"}
+    env.update({"SCFM_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url(), "NO_PROXY": "127.0.0.1,localhost"})
+    env.update(extra)
+    return env
+
+
+def json_lines(text: str) -> list[dict]:
+    """Every line of a process's log stream, each parsed as JSON (a plain-text line fails the test)."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def run_until(command: list[str], env: dict, done, timeout: float = 60) -> str:
+    """Start `command`, wait until done(stderr so far) or `timeout`, stop it (SIGTERM, warm shutdown); its stderr."""
+    log = env["SCFM_DATA_DIR"] + "/process.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            with open(log) as stream:
+                if done(stream.read()):
+                    break
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    with open(log) as stream:
+        return stream.read()
+
+
+CELERY = [sys.executable, "-m", "celery", "-A", "scfm", "--quiet"]
+
+
+def test_worker_lines_are_json_with_task_id_name_and_phone_call_id_when_a_real_worker_runs_a_task(
+    require_postgresql, redis_url, tmp_path
+):
+    import redis
+    from kombu import Connection
+
+    from scfm.celery import app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = process_env(tmp_path, CELERY_BROKER_URL=redis_url)
+    app.conf.task_always_eager = False  # this test sends to a real worker (the autouse fixture restores it)
+    with Connection(redis_url) as conn:  # not the app's connection: in laptop mode it names the file transport
+        sent = app.send_task("tests.ops.log_lines", args=[42], kwargs={"callout_id": 3}, connection=conn)
+    command = [*CELERY, "worker", "--include", "tests.ops.celery_tasks", "--pool", "prefork", "--concurrency", "1"]
+    command += ["--hostname", "logging@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+    stderr = run_until(command, env, lambda text: "succeeded in" in text)
+
+    logged = json_lines(stderr)
+    assert any(line["logger"] == "celery.apps.worker" and line["message"].endswith("ready.") for line in logged)
+    task_lines = [line for line in logged if line["logger"] == "scfm.test"]
+    assert [line["message"] for line in task_lines] == ["dialling 42", "inside the account block"]
+    for line in task_lines:
+        assert (line["task_id"], line["task_name"]) == (sent.id, "tests.ops.log_lines")
+        assert (line["phone_call_id"], line["callout_id"], line["request_id"]) == (42, 3, "-")
+    assert task_lines[1]["account_id"] == 7
+    assert any(line["logger"] == "celery.app.trace" and line["task_id"] == sent.id for line in logged)
+
+
+def test_beat_lines_are_json_when_a_real_beat_sends_the_scheduler_tick(require_postgresql, redis_url, tmp_path):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = process_env(tmp_path, CELERY_BROKER_URL=redis_url, SCFM_SCHEDULER_INTERVAL="1")
+    command = [*CELERY, "beat", "--schedule", str(tmp_path / "celerybeat-schedule"), "--loglevel", "INFO"]
+    stderr = run_until(command, env, lambda text: "Sending due task" in text)
+
+    logged = json_lines(stderr)
+    assert [line["message"] for line in logged if line["logger"] == "celery.beat"][:2] == [
+        "beat: Starting...",
+        "Scheduler: Sending due task phone-calls-scheduler-tick (phone_calls.tasks.scheduler_tick)",
+    ]
+    assert {line["request_id"] for line in logged} == {"-"}
+
+
+def test_management_command_lines_are_json_with_the_phone_call_id_when_a_command_dials(
+    require_postgresql, transactional_db, fake_twilio, tmp_path
+):
+    from tests.factories import AccountFactory, CalloutFactory, PhoneCallFactory
+
+    account = AccountFactory(
+        platform_provider_name="somleng",
+        somleng_account_sid=fake_twilio.account_sid,
+        somleng_auth_token=fake_twilio.auth_token,
+        somleng_api_base_url=fake_twilio.base_url,
+        settings={"from_phone_number": "1234", "max_calls_per_second": 0},
+    )
+    call = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="running"))
+    fake_twilio.fail_to(call.msisdn, "server_error")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "enqueue_calls", "--account-id", str(account.pk)],
+        cwd=ROOT,
+        env=process_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    logged = json_lines(done.stderr)
+    dialling = [line for line in logged if line["logger"].startswith(("twilio", "phone_calls"))]
+    assert dialling, f"the command logged no dialling line: {done.stderr}"
+    assert {line["phone_call_id"] for line in dialling} == {call.pk}
+    assert done.stdout.startswith("enqueued 1 of 1 allowed calls")

@@ -144,3 +144,26 @@ def test_serve_restarts_the_worker_when_it_is_killed(serve):
     assert serve.poll() is None
     assert restarted != worker
     assert "worker exited with code -9; restarting it" in serve.log.read_text()
+
+
+def test_serve_refuses_a_port_in_use_instead_of_starting_a_second_stack(tmp_path):
+    """A second `make run` on a busy port (family: the port held by another SCFM, by any other listener, on IPv4
+    loopback) stops at once with a message naming the port, before migrating or starting any child."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+        env.update(SCFM_DATA_DIR=str(tmp_path))
+        result = subprocess.run(
+            [sys.executable, "manage.py", "serve", "--port", str(port)],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "scfm.sqlite3").exists()  # nothing was migrated

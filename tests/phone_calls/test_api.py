@@ -185,11 +185,26 @@ def test_create_rejects_unknown_twilio_parameters(client_for, account):
     assert "bogus" in str(response.json()["errors"]["remote_request_params"])
 
 
-def test_create_is_unprocessable_while_the_participation_has_a_live_call(client_for, account):
-    call = call_of(account)
-    response = client_for.post(f"/api/callout_participations/{call.callout_participation_id}/phone_calls", {})
-    assert response.status_code == 422
-    assert "errors" in response.json()
+# Calls made by hand are the user's decision: the family is "a participation that already has a call, in any status
+# (waiting, in flight or ended)"; a new call is created beside it, waiting in `created`.
+@pytest.mark.parametrize("status", ["created", "queued", "remotely_queued", "in_progress", "completed", "errored"])
+def test_create_adds_a_waiting_call_beside_the_participations_call_when_it_is_any_status(client_for, account, status):
+    call = call_of(account, status=status, callout_participation__phone_calls_count=1)
+    response = client_for.post(
+        f"/api/callout_participations/{call.callout_participation_id}/phone_calls",
+        {"remote_request_params": REQUEST_PARAMS},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "created"
+    assert PhoneCall.objects.get(pk=call.pk).status == status
+    assert sorted(
+        PhoneCall.objects.filter(callout_participation_id=call.callout_participation_id).values_list(
+            "status", flat=True
+        )
+    ) == sorted([status, "created"])
+    call.callout_participation.refresh_from_db()
+    assert call.callout_participation.phone_calls_count == 2
 
 
 def test_create_on_another_accounts_participation_is_not_found(client_for, other_account):
@@ -269,6 +284,40 @@ def test_queue_event_queues_and_dials_the_call(client_for, account, django_captu
     assert response.json()["status"] == "queued"
     call.refresh_from_db()
     assert call.status == "completed"
+
+
+# The family: queueing a waiting call while another call of the same participation is in flight (each in-flight
+# status) is a 422 naming that call; the call stays `created` and nothing is dialled.
+@pytest.mark.parametrize("status", ["queued", "remotely_queued", "in_progress"])
+def test_queue_event_is_unprocessable_while_another_call_of_the_participation_is_in_flight(
+    client_for, account, status, django_capture_on_commit_callbacks
+):
+    in_flight = call_of(account, status=status)
+    waiting = PhoneCallFactory(callout_participation=in_flight.callout_participation)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for.post(f"/api/phone_calls/{waiting.pk}/phone_call_events", {"event": "queue"})
+    assert response.status_code == 422
+    assert response.json() == {
+        "errors": {
+            "event": [
+                f"cannot queue this phone call while phone call {in_flight.pk} of its callout participation is "
+                f"{status}: a participation is dialled once at a time"
+            ]
+        }
+    }
+    assert callbacks == []
+    assert PhoneCall.objects.get(pk=waiting.pk).status == "created"
+
+
+# ...and the family it allows: the other calls of the participation are waiting or have ended.
+@pytest.mark.parametrize("status", ["created", "completed", "errored", "failed", "expired"])
+def test_queue_event_queues_a_call_when_the_participations_other_call_is_not_in_flight(client_for, account, status):
+    other = call_of(account, status=status)
+    waiting = PhoneCallFactory(callout_participation=other.callout_participation)
+    response = client_for.post(f"/api/phone_calls/{waiting.pk}/phone_call_events", {"event": "queue"})
+    assert response.status_code == 201
+    assert response.json()["status"] == "queued"
+    assert PhoneCall.objects.get(pk=other.pk).status == status
 
 
 def test_queue_event_on_a_queued_call_is_unprocessable(client_for, account):

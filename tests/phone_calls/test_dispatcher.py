@@ -236,3 +236,52 @@ def test_the_simulator_drives_calls_to_the_configured_outcome(db, django_capture
     assert call.remote_call_id.startswith("SIM")
     retry = PhoneCall.objects.get(callout_participation=call.callout_participation, status="created")
     assert retry.queue_after > timezone.now()
+
+
+# One call per participation in flight: the family is "a participation with several waiting calls" (claimed one at a
+# time, lowest id first) and "a participation with a call in flight, whatever put it there" (its waiting calls are
+# skipped until that call settles).
+def test_a_second_waiting_call_of_a_participation_stays_created_until_the_first_settles(
+    fake_twilio, django_capture_on_commit_callbacks
+):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    callout = CalloutFactory(account=account, status="running")
+    first = PhoneCallFactory(callout_participation__callout=callout)
+    second = PhoneCallFactory(callout_participation=first.callout_participation)
+    alone = PhoneCallFactory(callout_participation__callout=callout)
+
+    assert dispatch(account, django_capture_on_commit_callbacks) == 2
+    assert statuses([first, second, alone]) == ["remotely_queued", "created", "remotely_queued"]
+    assert dispatch(account, django_capture_on_commit_callbacks) == 0
+    assert statuses([second]) == ["created"]
+
+    fake_twilio.set_status(PhoneCall.objects.get(pk=first.pk).remote_call_id, "no-answer")
+    PhoneCall.objects.filter(pk=first.pk).update(status="not_answered")
+    assert dispatch(account, django_capture_on_commit_callbacks) == 1
+    assert statuses([first, second]) == ["not_answered", "remotely_queued"]
+    assert sorted(fake_twilio.dials_by_phone_call_id().values()) == [1, 1, 1]
+
+
+@pytest.mark.parametrize("status", ["queued", "remotely_queued", "in_progress"])
+def test_a_waiting_call_is_not_claimed_while_its_participation_has_a_call_in_flight(
+    fake_twilio, django_capture_on_commit_callbacks, status
+):
+    account = account_on(fake_twilio, max_calls_per_second=0)
+    in_flight = PhoneCallFactory(callout_participation__callout=CalloutFactory(account=account, status="running"))
+    PhoneCall.objects.filter(pk=in_flight.pk).update(status=status)
+    waiting = PhoneCallFactory(callout_participation=in_flight.callout_participation)
+    assert dispatch(account, django_capture_on_commit_callbacks) == 0
+    assert statuses([waiting]) == ["created"]
+    assert fake_twilio.requests == []
+
+
+def test_a_claim_that_meets_a_call_put_in_flight_concurrently_skips_only_that_call(db):
+    # the claim read the participation as free, then a `queue` event committed another of its calls: the partial
+    # unique index refuses the bulk move, and each call is moved on its own
+    callout = CalloutFactory(status="running")
+    blocked = PhoneCallFactory(callout_participation__callout=callout)
+    PhoneCallFactory(callout_participation=blocked.callout_participation, status="remotely_queued")
+    free = PhoneCallFactory(callout_participation__callout=callout)
+    moved = dispatching.phone_calls_mark_queued(phone_call_ids=[blocked.pk, free.pk], now=timezone.now())
+    assert moved == [free.pk]
+    assert statuses([blocked, free]) == ["created", "queued"]

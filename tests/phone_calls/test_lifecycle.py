@@ -1,9 +1,11 @@
 """What a provider's status report does to a call: statuses move forward only, a completed call answers its
 participation, failed attempts are retried within the account's settings."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from phone_calls.lifecycle import phone_call_record_remote_status
@@ -113,12 +115,28 @@ def test_no_retry_when_max_phone_calls_is_zero(db):
     assert not PhoneCall.objects.exclude(pk=call.pk).filter(callout_participation_id=call.callout_participation_id)
 
 
-def test_status_is_recorded_without_retry_when_a_live_call_is_inserted_concurrently(participation, monkeypatch):
-    # the live-call check passed, then another transaction (API create, PhoneCallCreate batch) inserted a live call
-    monkeypatch.setattr("phone_calls.retries.ACTIVE_STATUSES", ())
-    expired = phone_call_create_for_participation(participation=participation)
-    PhoneCall.objects.filter(pk=expired.pk).update(status="expired", remote_call_id="CA1")
-    live = phone_call_create_for_participation(participation=participation)
-    assert phone_call_record_remote_status(phone_call_id=expired.pk, remote_status="busy").status == "busy"
-    assert PhoneCall.objects.get(pk=expired.pk).status == "busy"
-    assert list(PhoneCall.objects.filter(callout_participation=participation, status="created")) == [live]
+def test_no_retry_is_added_beside_a_call_made_by_hand_in_a_transaction_still_open(require_postgresql, transactional_db):
+    # the retry's "no call waiting" check races a call made by hand (or by a PhoneCallCreate batch): both lock the
+    # participation's row first, so the retry waits for the other transaction, then sees its call and adds none
+    participation = CalloutParticipationFactory()
+    ended = remotely_queued_call(participation)
+    inserted, release = threading.Event(), threading.Event()
+    made = []
+
+    def by_hand():
+        try:
+            with transaction.atomic():
+                made.append(phone_call_create_for_participation(participation=participation))
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=by_hand)
+    writer.start()
+    assert inserted.wait(10)
+    threading.Timer(0.5, release.set).start()  # the report below blocks on the row lock until then
+    assert phone_call_record_remote_status(phone_call_id=ended.pk, remote_status="busy").status == "busy"
+    writer.join(10)
+    calls = PhoneCall.objects.filter(callout_participation=participation).order_by("pk")
+    assert [(call.pk, call.status) for call in calls] == [(ended.pk, "busy"), (made[0].pk, "created")]

@@ -50,19 +50,19 @@ def test_create_is_rejected_when_the_number_is_invalid(fake_twilio, phone_call):
     assert "21211" in result.error_message and "HTTP 400" in result.error_message
 
 
-def test_create_is_rejected_when_credentials_are_wrong(fake_twilio, phone_call):
+def test_create_is_the_accounts_fault_when_credentials_are_wrong(fake_twilio, phone_call):
     provider = TwilioProvider(
         account_sid=fake_twilio.account_sid, auth_token="wrong", api_base_url=fake_twilio.base_url
     )
     result = provider.create_call(phone_call, PARAMS)
-    assert result.outcome == CreateOutcome.REJECTED
+    assert result.outcome == CreateOutcome.ACCOUNT_FAULT
     assert "20003" in result.error_message
     assert fake_twilio.create_requests() == []
 
 
-def test_create_is_rejected_without_credentials(phone_call):
+def test_create_is_the_accounts_fault_without_credentials(phone_call):
     result = TwilioProvider(account_sid=None, auth_token=None).create_call(phone_call, PARAMS)
-    assert result.outcome == CreateOutcome.REJECTED
+    assert result.outcome == CreateOutcome.ACCOUNT_FAULT
     assert "credentials" in result.error_message
 
 
@@ -85,12 +85,12 @@ def test_create_outcome_is_unknown_when_the_response_times_out(fake_twilio, phon
     assert "Timeout" in result.error_message
 
 
-def test_create_is_retried_when_the_connection_is_refused(phone_call):
+def test_create_is_the_accounts_fault_when_the_connection_is_refused(phone_call):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     provider = TwilioProvider(account_sid="AC1", auth_token="t", api_base_url=f"http://127.0.0.1:{port}", timeout=2)
-    assert provider.create_call(phone_call, PARAMS).outcome == CreateOutcome.RETRY
+    assert provider.create_call(phone_call, PARAMS).outcome == CreateOutcome.ACCOUNT_FAULT
 
 
 def test_somleng_rejection_with_a_string_code_is_an_error(fake_somleng, phone_call):

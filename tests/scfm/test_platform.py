@@ -136,24 +136,29 @@ def test_unsupported_method_is_a_json_error(client_for):
 
 
 def test_health_is_ok_when_database_and_broker_answer(db):
-    response = APIClient().get("/health")
+    response = APIClient().get("/health/ready")  # /health needs workers and a scheduler too: tests/ops/test_health.py
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": {"ok": True}, "broker": {"ok": True}}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": {"ok": True}, "broker": {"ok": True}, "migrations": {"ok": True}},
+    }
 
 
 @pytest.fixture
 def unreachable_broker():
     from scfm.celery import app
 
-    saved = app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options, app.conf.broker_transport
+    keys = ("broker_url", "broker_write_url", "broker_transport_options", "broker_transport")
+    saved = {key: app.conf.get(key) for key in keys}  # raw values: broker_write_url stays None (follows broker_url)
     app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     app.conf.broker_transport_options, app.conf.broker_transport = {}, None  # laptop mode names its transport
     yield
-    app.conf.broker_url, app.conf.broker_write_url, app.conf.broker_transport_options, app.conf.broker_transport = saved
+    for key, value in saved.items():
+        app.conf[key] = value
 
 
 def test_health_is_unavailable_when_broker_is_unreachable(db, unreachable_broker):
-    response = APIClient().get("/health")
+    response = APIClient().get("/health/ready")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"

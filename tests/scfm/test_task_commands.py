@@ -108,3 +108,55 @@ def test_enqueue_strategies(strategy, max_calls, waiting, max_per_period, in_per
         )
         == expected
     )
+
+
+# Commands run with another environment than `make run`'s. The family: a database without SCFM's tables (a fresh
+# SCFM_DATA_DIR, another DATABASE_URL), one with tables but no account, and an account with several callouts; each
+# command says which and what to do, never a traceback.
+COMMANDS = [
+    ["callouts_create"],
+    ["callouts_populate"],
+    ["callouts_run", "--action", "start"],
+    ["callouts_statistics"],
+    ["enqueue_calls"],
+    ["update_calls"],
+    ["import_contacts", "--account-id", "1", "contacts.csv"],
+]
+
+
+def test_commands_on_a_database_without_tables_say_so_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "contacts.csv").write_text("msisdn\n+252662345678\n")
+    environment = {**os.environ, "SCFM_DATA_DIR": str(tmp_path / "data")}
+    environment.pop("DATABASE_URL", None)
+    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    for command in COMMANDS:
+        done = subprocess.run(
+            [sys.executable, str(manage), *command],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, (command, done.stderr)
+        assert "Traceback" not in done.stderr, (command, done.stderr)
+        assert "has no SCFM tables" in done.stderr and "same environment as `make run`" in done.stderr, command
+
+
+@pytest.mark.parametrize("command", [command for command in COMMANDS if command[0] != "import_contacts"])
+def test_commands_on_a_database_without_an_account_say_so(db, command):
+    with pytest.raises(CommandError, match="there is no account in .*same environment as `make run`"):
+        call_command(*command, stdout=StringIO())
+
+
+def test_several_callouts_are_named_with_their_ids(simulated_account):
+    callouts = [
+        Callout.objects.create(account=simulated_account, call_flow_logic="CallFlowLogic::HelloWorld") for _ in range(2)
+    ]
+    with pytest.raises(CommandError, match=f"several callouts \\(ids {callouts[0].pk}, {callouts[1].pk}\\)"):
+        run("callouts_run", action="start")

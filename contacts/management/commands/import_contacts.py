@@ -2,9 +2,11 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from accounts.models import Account
 from contacts import csv_reading, imports
+from scfm.db import database_name, no_tables_message
 from scfm.errors import DomainError
 
 BAR_WIDTH = 30
@@ -22,9 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--account-id", type=int, required=True, help="the account that owns the contacts")
 
     def handle(self, *args, path, account_id, **options):
-        account = Account.objects.filter(pk=account_id).first()
+        try:
+            account = Account.objects.filter(pk=account_id).first()
+        except DatabaseError as error:
+            raise CommandError(no_tables_message(error)) from None
         if account is None:
-            raise CommandError(f"No account with id {account_id}")
+            raise CommandError(f"No account with id {account_id} in {database_name()}")
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No such file: {path}")

@@ -1,13 +1,14 @@
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 STOP_GRACE_SECONDS = 6.0  # a warm shutdown gets this long; unfinished tasks are redelivered (scfm/broker.py)
 DRAIN_SECONDS = 10.0  # what a dead child left behind may finish for this long
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port, host, **options):
+        _port_free_or_fail(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         bootstrap_output = io.StringIO()
         call_command("bootstrap", stdout=bootstrap_output)  # prints the super-admin token last
@@ -75,7 +77,7 @@ class Command(BaseCommand):
             ],
         }
         processes = {name: _start(command) for name, command in commands.items()}
-        self.stdout.write(f"SCFM is running on http://{host}:{port}/api (Ctrl-C stops it)")
+        self.stdout.write(f"SCFM is running on http://{host}:{port}/api/docs (Ctrl-C stops it)")
         self.stdout.write(
             f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
             f"broker: {settings.CELERY_BROKER_URL.split('://')[0]}"
@@ -150,3 +152,17 @@ def _stop_all(processes) -> None:
             process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             pass
+
+
+def _port_free_or_fail(host: str, port: int) -> None:
+    """Refuse to start (CommandError) when another process listens on host:port, e.g. a second `make run`: gunicorn
+    would otherwise retry the bind forever while a second worker and scheduler share the first one's data dir."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"{host}:{port} is already in use ({exc.strerror}): is SCFM already running? "
+                "Stop it, or set PORT to another port."
+            ) from None
