@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from callouts import counters
 from callouts.models import CalloutParticipation
 from contacts.filters import ContactFilter
 from contacts.models import Contact
@@ -127,6 +128,10 @@ class CalloutPopulation(BatchOperationHandler):
                 cursor.execute(
                     _phone_call_sql(),
                     [callout.account_id, PhoneCall.Status.CREATED, newest, operation.pk, now],
+                )
+                created = max(cursor.rowcount, 0)
+                counters.counts_add(
+                    callout.pk, {counters.PARTICIPATIONS: added, counters.CALL_KEYS[PhoneCall.Status.CREATED]: created}
                 )
         operation.processed_count += added
         if high is not None:

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from callouts import counters
 from callouts.filters import CalloutFilter, CalloutParticipationFilter
 from callouts.models import Callout, CalloutParticipation
 from contacts.models import Contact
@@ -299,7 +300,21 @@ class PhoneCallCreate(PhoneCallOperation):
                     "AND created_at = %s)",
                     [operation.pk, now],
                 )
+        if added:
+            _count_created_calls(operation.pk, now)
         return added
+
+
+def _count_created_calls(operation_id: int, created_at) -> None:
+    """The callout counters of the calls a PhoneCallCreate chunk inserted; their participations, called again, are
+    no longer given up."""
+    added = PhoneCall.objects.filter(create_batch_operation_id=operation_id, created_at=created_at)
+    counters.counts_add_for_calls(added, None, PhoneCallStatus.CREATED)
+    given_up = CalloutParticipation.objects.filter(
+        pk__in=added.values("callout_participation_id"), given_up_at__isnull=False
+    )
+    counters.counts_add_for(given_up, {counters.GIVEN_UP: -1})
+    given_up.update(given_up_at=None)
 
 
 class PhoneCallQueue(PhoneCallOperation):

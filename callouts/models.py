@@ -53,7 +53,10 @@ class Callout(FSMModelMixin, TimestampedModel):
 class CalloutParticipation(TimestampedModel):
     """One contact taking part in one callout; its phone calls are the attempts to reach them.
 
-    `answered` turns true when one of its calls completes; `phone_calls_count` counts the attempts.
+    `answered` turns true when one of its calls completes; `phone_calls_count` counts the attempts. `given_up_at`
+    records when SCFM stopped trying: the last attempt ended unanswered (busy, not answered, failed, canceled,
+    errored, expired) and no retry follows (the account does not retry that outcome, or every allowed attempt is
+    used). A new call (a manual call, a PhoneCallCreate batch) or an answer clears it (callouts/counters.py).
     """
 
     callout = models.ForeignKey(Callout, on_delete=models.PROTECT, related_name="callout_participations")
@@ -70,6 +73,7 @@ class CalloutParticipation(TimestampedModel):
     metadata = models.JSONField(default=dict)
     answered = models.BooleanField(default=False)
     phone_calls_count = models.IntegerField(default=0)
+    given_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -82,4 +86,31 @@ class CalloutParticipation(TimestampedModel):
             models.Index(fields=["contact"], name="participations_contact_idx"),
             # a population's results
             models.Index(fields=["callout_population"], name="participations_pop_idx"),
+            # /api/callouts/:id/callout_participations, newest first (keyset over the callout's rows)
+            models.Index(fields=["callout", "-id"], name="participations_callout_id_idx"),
+        ]
+
+
+class CalloutCount(models.Model):
+    """One change to a callout's live numbers: `count` added to counter `key` (callouts/counters.py).
+
+    Writers insert a row per change in the transaction that makes it (never updating a shared row, so concurrent
+    writers do not queue on one lock); the squash task (counters.callout_counts_squash) periodically replaces a
+    callout's rows by one row per key and minute. A row with `minute` NULL is a running total (statistics); a row
+    with `minute` set is one minute of the progress series (counters.SERIES_KEYS).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=40)
+    minute = models.DateTimeField(null=True, blank=True)
+    count = models.BigIntegerField()
+    is_squashed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # statistics (minute IS NULL) and the series (a minute range) of one callout
+            models.Index(fields=["callout", "minute", "key"], name="callout_counts_read_idx"),
+            # the squash task: callouts with rows not yet squashed
+            models.Index(fields=["callout"], condition=models.Q(is_squashed=False), name="callout_counts_unsq_idx"),
         ]

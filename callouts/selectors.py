@@ -1,12 +1,15 @@
 """Reads of callouts and participations, always scoped to one account."""
 
-from typing import cast
+from datetime import UTC, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account
-from accounts.settings import AccountSettings
+from scfm.errors import DomainError
 
+from . import counters
 from .models import Callout, CalloutParticipation
 
 # v1 statistics name -> phone-call statuses counted under it
@@ -53,37 +56,108 @@ def batch_operation_participations(queryset: QuerySet[CalloutParticipation], ope
     return queryset.filter(Q(callout_population=operation) | Q(pk__in=called))
 
 
+SERIES_MAX_MINUTES = 24 * 60  # one request covers at most a day of minutes
+SERIES_DEFAULT_MINUTES = 60
+
+
+def _series_time(value: str | None, name: str):
+    if value in (None, ""):
+        return None
+    try:
+        parsed = parse_datetime(value.strip().replace(" ", "T", 1))
+        if parsed is None:
+            raise ValueError(value)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return counters.minute_of(parsed + timedelta(0))
+    except (ValueError, OverflowError):
+        raise DomainError({name: ["is not an ISO 8601 time"]}) from None
+
+
+def callout_statistics_series(*, callout: Callout, start: str | None = None, end: str | None = None) -> dict:
+    """The callout's progress per minute from `start` to `end` (ISO 8601; UTC when no offset; `end` defaults to
+    now, `start` to an hour before `end`): `{"from", "to", "interval": "minute", "data": [...]}`, one point per
+    minute of the range (every minute, in order), each with `minute` and the counts of that minute — `dialled`,
+    `answered`, `busy`, `not_answered`, `failed`, `errored` (calls) — plus `participations_answered` /
+    `participations_given_up` as totals at the end of the minute. Two queries. DomainError (422) when a time does
+    not parse, `from` is after `to`, or the range covers more than SERIES_MAX_MINUTES minutes."""
+    end_at = _series_time(end, "to") or counters.minute_of(timezone.now())
+    try:
+        start_at = _series_time(start, "from") or end_at - timedelta(minutes=SERIES_DEFAULT_MINUTES - 1)
+    except OverflowError:
+        raise DomainError({"to": ["is out of range"]}) from None
+    if start_at > end_at:
+        raise DomainError({"from": ["must be before to"]})
+    if (end_at - start_at) >= timedelta(minutes=SERIES_MAX_MINUTES):
+        raise DomainError({"to": [f"must be less than {SERIES_MAX_MINUTES} minutes after from"]})
+    data = [
+        {**point, "minute": point["minute"].isoformat().replace("+00:00", "Z")}
+        for point in counters.callout_series(callout.pk, start_at, end_at)
+    ]
+    return {
+        "from": start_at.isoformat().replace("+00:00", "Z"),
+        "to": end_at.isoformat().replace("+00:00", "Z"),
+        "interval": "minute",
+        "data": data,
+    }
+
+
+PAGING_PARAMS = {"page", "per_page", "sort"}
+
+
+def callout_phone_calls_total(*, callout_id: int, query_params) -> int | None:
+    """The exact number of a callout's calls an API list would count, from the counters, when its only filter is
+    `q[status]` (one or more comma-separated statuses) or none; None for any other filter (count the rows)."""
+    extra = set(query_params) - PAGING_PARAMS
+    if not extra <= {"q[status]"}:
+        return None
+    counts = counters.callout_counts(callout_id)
+    if not extra:
+        return sum(counts[key] for key in counters.CALL_KEYS.values())
+    statuses = {part.strip() for part in query_params.get("q[status]", "").split(",") if part.strip()}
+    if not statuses or not statuses <= set(counters.CALL_KEYS):
+        return None
+    return sum(counts[counters.CALL_KEYS[status]] for status in statuses)
+
+
+def callout_participations_total(*, callout_id: int, query_params) -> int | None:
+    """The exact number of a callout's participations an API list would count, from the counters, when it has no
+    filter or only `q[answered]=true|false`; None for any other filter (count the rows)."""
+    extra = set(query_params) - PAGING_PARAMS
+    if not extra <= {"q[answered]"}:
+        return None
+    counts = counters.callout_counts(callout_id)
+    if not extra:
+        return counts[counters.PARTICIPATIONS]
+    answered = query_params.get("q[answered]")
+    if answered == "true":
+        return counts[counters.ANSWERED]
+    if answered == "false":
+        return counts[counters.PARTICIPATIONS] - counts[counters.ANSWERED]
+    return None
+
+
 def callout_statistics(*, callout: Callout) -> dict:
-    """rest-api-v1's callout statistics plus answered / still to call / given up, in two grouped queries.
+    """rest-api-v1's callout statistics plus answered / still to call / given up, from the callout's counters
+    (callouts/counters.py: one query summing a few dozen rows, whatever the callout's size).
 
-    A participation has given up when it is unanswered, has used every attempt the account allows
-    (max_phone_calls_for_callout_participation) and has no call still active; otherwise an unanswered one is still
-    to be called.
+    A participation is given up when its `given_up_at` is recorded (callouts/outcomes.py); every other unanswered
+    one is still to call. Values are ints; keys as rest-api-current documents them.
     """
-    from phone_calls.models import PhoneCall
-    from phone_calls.statuses import ACTIVE_STATUSES
-
-    max_calls = AccountSettings.from_account(callout.account).max_phone_calls_for_callout_participation
-    active_call = Exists(PhoneCall.objects.filter(callout_participation=OuterRef("pk"), status__in=ACTIVE_STATUSES))
-    given_up = cast(Q, Q(answered=False, phone_calls_count__gte=max_calls) & ~active_call)  # Q & Exists is a Q
-    participations = CalloutParticipation.objects.filter(callout=callout).aggregate(
-        total_count=Count("pk"),
-        answered_count=Count("pk", filter=Q(answered=True)),
-        given_up_count=Count("pk", filter=given_up),
-    )
-    still_to_call = participations["total_count"] - participations["answered_count"] - participations["given_up_count"]
-    by_status = dict(PhoneCall.objects.filter(callout=callout).order_by().values_list("status").annotate(n=Count("pk")))
+    counts = counters.callout_counts(callout.pk)
+    by_status = {status: counts[key] for status, key in counters.CALL_KEYS.items()}
+    answered, given_up = counts[counters.ANSWERED], counts[counters.GIVEN_UP]
+    still_to_call = counts[counters.PARTICIPATIONS] - answered - given_up
     calls = {
         name: sum(by_status.get(status, 0) for status in statuses) for name, statuses in CALL_STATUS_COUNTS.items()
     }
     return {
         "callout_status": callout.status,
-        "callout_participations": participations["total_count"],
+        "callout_participations": counts[counters.PARTICIPATIONS],
         "callout_participations_remaining": still_to_call,
-        "callout_participations_completed": participations["answered_count"] + participations["given_up_count"],
-        "callout_participations_answered": participations["answered_count"],
+        "callout_participations_completed": answered + given_up,
+        "callout_participations_answered": answered,
         "callout_participations_still_to_call": still_to_call,
-        "callout_participations_given_up": participations["given_up_count"],
+        "callout_participations_given_up": given_up,
         "phone_calls": sum(by_status.values()),
         **calls,
         # why the account's dialling is paused (phone_calls/dialling_pauses.py); null while it dials

@@ -11,6 +11,7 @@ from phone_calls.dispatch import account_dispatch_kick
 from scfm.errors import DomainError, dependents_exist, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
 
+from . import counters
 from .models import Callout, CalloutParticipation
 
 logger = logging.getLogger(__name__)
@@ -125,8 +126,9 @@ def callout_participation_create(
         call_flow_logic=call_flow_logic or callout.call_flow_logic,
         metadata=merge_metadata({}, metadata),
     )
-    with duplicate_row(lambda: _duplicate_error(participation)):
+    with duplicate_row(lambda: _duplicate_error(participation)), transaction.atomic():
         participation.save()
+        counters.counts_add(callout.pk, {counters.PARTICIPATIONS: 1})
     return participation
 
 
@@ -168,5 +170,13 @@ def callout_participation_delete(*, participation: CalloutParticipation) -> None
     calls = list(PhoneCall.objects.select_for_update().filter(callout_participation=participation))
     if any(call.status != PhoneCall.Status.CREATED or call.dispatched_at is not None for call in calls):
         raise dependents_exist("phone calls")
+    participation = CalloutParticipation.objects.select_for_update().get(pk=participation.pk)
+    deltas = {
+        counters.PARTICIPATIONS: -1,
+        counters.ANSWERED: -int(participation.answered),
+        counters.GIVEN_UP: -int(participation.given_up_at is not None),
+        counters.CALL_KEYS[PhoneCall.Status.CREATED]: -len(calls),
+    }
     PhoneCall.objects.filter(pk__in=[call.pk for call in calls]).delete()
     participation.delete()
+    counters.counts_add(participation.callout_id, deltas)

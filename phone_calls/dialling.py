@@ -18,7 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callouts import counters
 from callouts.models import Callout
+from callouts.outcomes import participation_attempt_ended
 from scfm.logging import phone_call_log_context
 
 from .dialling_pauses import account_dialling_pause, account_dialling_resume
@@ -64,12 +66,14 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
         if paused_at is not None and call.updated_at <= paused_at:  # claimed before the pause: not a probe
             call.requeue()
             call.save(update_fields=["status", "updated_at"])
+            counters.call_moved(call.callout_id, PhoneCallStatus.QUEUED, call.status)
             return None
         if check_callout and call.callout_id:
             running = Callout.objects.filter(pk=call.callout_id, status=Callout.Status.RUNNING).exists()
             if not running:
                 call.requeue()
                 call.save(update_fields=["status", "updated_at"])
+                counters.call_moved(call.callout_id, PhoneCallStatus.QUEUED, call.status)
                 return None
         call.dispatched_at = timezone.now()
         call.save(update_fields=["dispatched_at", "updated_at"])
@@ -103,6 +107,7 @@ def _record_create_result(
     """Apply the provider's answer to the call (and to the account's dialling pause: `probe` when the account was
     paused as the call was dialled)."""
     call = PhoneCall.objects.select_for_update().get(pk=phone_call_id)
+    previous = call.status
     now = timezone.now()
     fields = ["updated_at", "lock_version"]
     call.lock_version = F("lock_version") + 1
@@ -144,4 +149,12 @@ def _record_create_result(
         fields.append("remote_error_message")
     call.save(update_fields=fields)
     call.refresh_from_db(fields=["lock_version"])
+    _count_status_change(call, previous)
     return call
+
+
+def _count_status_change(call: PhoneCall, previous: str) -> None:
+    """Keep the callout's counters in step; a refused dial ends the attempt (errored is not retried)."""
+    counters.call_moved(call.callout_id, previous, call.status)
+    if call.status == PhoneCallStatus.ERRORED and call.callout_participation_id and call.callout_id:
+        participation_attempt_ended(participation_id=call.callout_participation_id, callout_id=call.callout_id)

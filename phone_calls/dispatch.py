@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.settings import AccountSettings
+from callouts.counters import counts_add_for_calls
 
 from .dialling_pauses import account_dialling_probe_take
 from .leases import WORKER_ID, lease_acquire, lease_release
@@ -123,17 +124,18 @@ def phone_calls_mark_queued(*, phone_call_ids: list[int], now, **fields) -> list
     try:
         with transaction.atomic():
             PhoneCall.objects.filter(pk__in=phone_call_ids, status=PhoneCallStatus.CREATED).update(**moved)
-        return list(phone_call_ids)
+        queued = list(phone_call_ids)
     except IntegrityError:
-        pass
-    queued = []
-    for pk in phone_call_ids:
-        try:
-            with transaction.atomic():
-                if PhoneCall.objects.filter(pk=pk, status=PhoneCallStatus.CREATED).update(**moved):
-                    queued.append(pk)
-        except IntegrityError:
-            continue
+        queued = []
+        for pk in phone_call_ids:
+            try:
+                with transaction.atomic():
+                    if PhoneCall.objects.filter(pk=pk, status=PhoneCallStatus.CREATED).update(**moved):
+                        queued.append(pk)
+            except IntegrityError:
+                continue
+    # the callout counters (callouts/counters.py): one INSERT ... SELECT ... GROUP BY callout
+    counts_add_for_calls(PhoneCall.objects.filter(pk__in=queued), PhoneCallStatus.CREATED, PhoneCallStatus.QUEUED)
     return queued
 
 

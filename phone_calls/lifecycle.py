@@ -12,7 +12,8 @@ schedule a retry always takes this path. tests/phone_calls/test_status_report_pa
 from django.db import transaction
 from django.utils import timezone
 
-from callouts.models import CalloutParticipation
+from callouts import counters
+from callouts.outcomes import participation_answered, participation_attempt_ended
 
 from .models import PhoneCall
 from .retries import phone_call_retry_schedule
@@ -79,16 +80,17 @@ def phone_call_apply_remote_status(
     call.lock_version += 1
     call.save(update_fields=sorted(fields))
     if call.status != previous:
+        counters.call_moved(call.callout_id, previous, call.status)
         _after_status_change(call)
     return call
 
 
 def _after_status_change(call: PhoneCall) -> None:
-    if call.callout_participation_id is None:
+    """Completed: the participation is answered. Ended otherwise (or expired): a retry, or it has given up."""
+    if call.callout_participation_id is None or call.callout_id is None:
         return
     if call.status == PhoneCallStatus.COMPLETED:
-        CalloutParticipation.objects.filter(pk=call.callout_participation_id).update(
-            answered=True, updated_at=timezone.now()
-        )
-    elif call.is_terminal:
-        phone_call_retry_schedule(phone_call=call)
+        participation_answered(participation_id=call.callout_participation_id, callout_id=call.callout_id)
+    elif call.is_terminal or call.status == PhoneCallStatus.EXPIRED:
+        if call.status == PhoneCallStatus.EXPIRED or phone_call_retry_schedule(phone_call=call) is None:
+            participation_attempt_ended(participation_id=call.callout_participation_id, callout_id=call.callout_id)

@@ -65,8 +65,11 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
             ),
         ]
         indexes = [
-            # the dispatcher: created calls of running callouts
-            models.Index(fields=["callout", "status"], name="phone_calls_callout_st_idx"),
+            # the dispatcher (created calls of running callouts) and /api/callouts/:id/phone_calls?q[status]=...
+            # newest first: (callout, status) equality, then id descending with no sort
+            models.Index(fields=["callout", "status", "-id"], name="phone_calls_callout_st_idx"),
+            # /api/callouts/:id/phone_calls newest first (keyset over the callout's calls)
+            models.Index(fields=["callout", "-id"], name="phone_calls_callout_id_idx"),
             # in-flight counts per account and status filters
             models.Index(fields=["account", "status"], name="phone_calls_account_st_idx"),
             # /api/callout_participations/:id/phone_calls and retry checks

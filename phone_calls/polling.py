@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from callouts import counters
+from callouts.outcomes import participation_attempt_ended
 from scfm.logging import phone_call_log_context
 
 from . import lifecycle
@@ -149,5 +151,10 @@ def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
             if call.status == PhoneCallStatus.QUEUED:
                 call.expire()
                 call.save(update_fields=["status", "updated_at"])
+                counters.call_moved(call.callout_id, PhoneCallStatus.QUEUED, call.status)
+                if call.callout_participation_id and call.callout_id:
+                    participation_attempt_ended(
+                        participation_id=call.callout_participation_id, callout_id=call.callout_id
+                    )
                 expired += 1
     return len(lost) + len(unrecorded), expired

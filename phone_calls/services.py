@@ -26,7 +26,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callouts import counters
 from callouts.models import CalloutParticipation
+from callouts.outcomes import participation_called_again
 from scfm.errors import DomainError
 from scfm.metadata import merge_metadata
 
@@ -49,7 +51,7 @@ def phone_call_create_for_participation(*, participation: CalloutParticipation, 
     """
     callout = participation.callout
     CalloutParticipation.objects.filter(pk=participation.pk).update(phone_calls_count=F("phone_calls_count") + 1)
-    return PhoneCall.objects.create(
+    call = PhoneCall.objects.create(
         account_id=callout.account_id,
         callout_id=callout.pk,
         callout_participation=participation,
@@ -57,6 +59,9 @@ def phone_call_create_for_participation(*, participation: CalloutParticipation, 
         msisdn=participation.msisdn,
         **{"call_flow_logic": participation.call_flow_logic, **fields},
     )
+    counters.call_moved(callout.pk, None, call.status)
+    participation_called_again(participation_id=participation.pk, callout_id=callout.pk)
+    return call
 
 
 @transaction.atomic
@@ -116,6 +121,7 @@ def phone_call_delete(*, phone_call: PhoneCall) -> None:
             CalloutParticipation.objects.filter(pk=call.callout_participation_id, phone_calls_count__gt=0).update(
                 phone_calls_count=F("phone_calls_count") - 1
             )
+        counters.call_moved(call.callout_id, call.status, None)
         call.delete()
 
 
@@ -139,6 +145,7 @@ def phone_call_fire_event(*, phone_call: PhoneCall, event: str) -> PhoneCall:
             except IntegrityError:  # another call of the participation went in flight since the check
                 _check_no_call_in_flight(call)
                 raise DomainError({"event": [IN_FLIGHT_MESSAGE]}) from None
+            counters.call_moved(call.callout_id, PhoneCallStatus.CREATED, call.status)
             transaction.on_commit(lambda: queue_remote_call.delay(call.pk, check_callout=False))
         else:
             if not call.remote_call_id:

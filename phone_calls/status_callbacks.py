@@ -4,7 +4,8 @@ Status callbacks (ringing, answered, completed: several per call, arriving at th
 bulk. They run no IVR and need no account settings, so on PostgreSQL they skip the locked path of remote_events:
 the call is read, its next state worked out by the same pure rule (`status_for_remote_status`), and one statement
 writes the call, the event and, on `completed`, the participation's answered flag: one transaction, one WAL flush,
-no lock held across round trips. Both statements are prepared once per connection (scfm.db.fetch_one_prepared).
+no lock held across round trips. The same statement inserts the callout's counter rows (callouts/counters.py) for
+the status change and the answer. Both statements are prepared once per connection (scfm.db.fetch_one_prepared).
 
 The write is conditional on the call still being as it was read (status, remote status, queue time and
 lock_version), so a concurrent callback, poll or dispatcher update makes it miss instead of being overwritten: the
@@ -19,7 +20,8 @@ from django.db import connection
 from django.utils import timezone
 
 from call_flow_logic.registry import flow_class_for
-from callouts.models import CalloutParticipation
+from callouts import counters
+from callouts.models import CalloutCount, CalloutParticipation
 from scfm.db import fetch_one_prepared, is_postgresql
 
 from .lifecycle import seconds
@@ -46,10 +48,20 @@ WITH updated AS (
     WHERE id = %(id)s AND lock_version = %(lock_version)s AND status = %(read_status)s
         AND remote_status IS NOT DISTINCT FROM %(read_remote_status)s
         AND remotely_queued_at IS NOT DISTINCT FROM %(read_remotely_queued_at)s
-    RETURNING id, callout_participation_id
+    RETURNING id, callout_participation_id, callout_id
 ), answered AS (
     UPDATE {CalloutParticipation._meta.db_table} SET answered = TRUE, updated_at = %(now)s
-    WHERE %(answered)s AND id = (SELECT callout_participation_id FROM updated)
+    WHERE %(answered)s AND id = (SELECT callout_participation_id FROM updated) AND NOT answered
+    RETURNING callout_id
+), counted AS (
+    INSERT INTO {CalloutCount._meta.db_table} (callout_id, key, minute, count, is_squashed)
+    SELECT u.callout_id, d.key, d.minute, d.delta, FALSE
+    FROM updated AS u CROSS JOIN unnest(%(count_keys)s::varchar[], %(count_minutes)s::timestamptz[],
+        %(count_deltas)s::bigint[]) AS d(key, minute, delta)
+    WHERE u.callout_id IS NOT NULL
+    UNION ALL
+    SELECT a.callout_id, %(answered_key)s, m.minute, 1, FALSE
+    FROM answered AS a CROSS JOIN (VALUES (NULL::timestamptz), (%(minute)s::timestamptz)) AS m(minute)
 )
 INSERT INTO {RemotePhoneCallEvent._meta.db_table}
     (phone_call_id, details, metadata, remote_call_id, remote_direction, call_flow_logic, call_duration,
@@ -71,6 +83,9 @@ def _next_write(call: CallState, params: dict, now) -> dict | None:
     ends_attempt = status != call.status and status in TERMINAL_STATUSES
     if ends_attempt and status != PhoneCallStatus.COMPLETED and call.callout_participation_id:
         return None  # a retry may be due: the locked path reads the account's retry policy
+    if call.callout_participation_id and status != call.status and PhoneCallStatus.EXPIRED in (status, call.status):
+        return None  # expiring gives the participation up, an expired call answering takes that back: locked path
+    moves = counters.call_move_rows(call.status, status, now)
     direction = str(params.get("Direction") or "")
     return {
         "id": call.id,
@@ -88,6 +103,11 @@ def _next_write(call: CallState, params: dict, now) -> dict | None:
         "sid": params["CallSid"],
         "details": json.dumps(params),
         "now": now,
+        "count_keys": [key for key, _minute, _delta in moves],
+        "count_minutes": [minute for _key, minute, _delta in moves],
+        "count_deltas": [delta for _key, _minute, delta in moves],
+        "answered_key": counters.ANSWERED,
+        "minute": counters.minute_of(now),
     }
 
 

@@ -22,7 +22,8 @@ SCHEDULER_TICK_TASK = "phone_calls.tasks.scheduler_tick"
 @app.on_after_configure.connect
 def schedule_periodic_tasks(sender, **kwargs) -> None:
     """Every SCFM_SCHEDULER_INTERVAL seconds: dispatch due calls, poll stale statuses, sweep stuck calls; every 30 s:
-    resume imports and batch operations whose worker died."""
+    resume imports and batch operations whose worker died; every SCFM_COUNTS_SQUASH_INTERVAL seconds: squash callout
+    counters; hourly: apply the series retention (callouts/tasks.py)."""
     from django.conf import settings
 
     interval = settings.SCFM_SCHEDULER_INTERVAL
@@ -39,6 +40,17 @@ def schedule_periodic_tasks(sender, **kwargs) -> None:
         "batch_operations.tasks.batch_operations_resume_stalled",
     ):
         sender.add_periodic_task(30.0, sender.signature(task, options={"expires": 30.0}), name=task)
+    squash = settings.SCFM_COUNTS_SQUASH_INTERVAL
+    sender.add_periodic_task(
+        squash,
+        sender.signature("callouts.tasks.callout_counts_squash", options={"expires": squash}),
+        name="callouts.tasks.callout_counts_squash",
+    )
+    sender.add_periodic_task(
+        3600.0,
+        sender.signature("callouts.tasks.callout_series_retention", options={"expires": 3600.0}),
+        name="callouts.tasks.callout_series_retention",
+    )
 
 
 @signals.setup_logging.connect

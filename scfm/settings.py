@@ -170,6 +170,8 @@ CELERY_TASK_ROUTES = {
     "phone_calls.tasks.scheduler_tick": {"queue": "scheduler"},
     "contacts.tasks.contact_imports_resume_stalled": {"queue": "scheduler"},
     "batch_operations.tasks.batch_operations_resume_stalled": {"queue": "scheduler"},
+    "callouts.tasks.callout_counts_squash": {"queue": "scheduler"},
+    "callouts.tasks.callout_series_retention": {"queue": "scheduler"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -180,6 +182,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 SCFM_SCHEDULER_INTERVAL = float(os.environ.get("SCFM_SCHEDULER_INTERVAL", 10))
 SCFM_POPULATION_CHUNK_SIZE = env_int("SCFM_POPULATION_CHUNK_SIZE", 10_000)
+# callout counters (callouts/counters.py): how often their delta rows are squashed, and how long the per-minute
+# series and the remote phone call events are kept (0: for ever); totals are never deleted
+SCFM_COUNTS_SQUASH_INTERVAL = float(os.environ.get("SCFM_COUNTS_SQUASH_INTERVAL", 10))
+SCFM_SERIES_RETENTION_DAYS = env_int("SCFM_SERIES_RETENTION_DAYS", 90)
 # a queued or running import / batch operation whose row has not moved for this long is re-enqueued (scfm/stalled.py)
 SCFM_STALLED_JOB_SECONDS = env_int("SCFM_STALLED_JOB_SECONDS", 120)
 

@@ -12,6 +12,11 @@ urlpatterns = [
         CalloutViewSet.as_view({"get": "statistics"}),
         name="callout-statistics",
     ),
+    path(
+        "callouts/<int:pk>/callout_statistics/series",
+        CalloutViewSet.as_view({"get": "statistics_series"}),
+        name="callout-statistics-series",
+    ),
     *nested("contacts/<int:contact_id>/callouts", CalloutViewSet, name="contact-callouts"),
     *resource("callout_participations", CalloutParticipationViewSet, collection={"get": "list"}),
     *nested(

@@ -40,6 +40,15 @@ class CalloutViewSet(ResourceViewSet):
         """GET /api/callouts/:id/callout_statistics."""
         return Response(selectors.callout_statistics(callout=self.get_object()))
 
+    def known_query_params(self) -> set[str]:
+        known = super().known_query_params()
+        return known | {"from", "to"} if self.action == "statistics_series" else known
+
+    def statistics_series(self, request, *args, **kwargs):
+        """GET /api/callouts/:id/callout_statistics/series?from=...&to=... (selectors.callout_statistics_series)."""
+        start, end = request.query_params.get("from"), request.query_params.get("to")
+        return Response(selectors.callout_statistics_series(callout=self.get_object(), start=start, end=end))
+
 
 class CalloutParticipationViewSet(ResourceViewSet):
     permission_resource = "callout_participations"
@@ -65,3 +74,8 @@ class CalloutParticipationViewSet(ResourceViewSet):
 
     def perform_destroy(self, instance):
         services.callout_participation_delete(participation=instance)
+
+    def known_total(self):
+        if set(self.kwargs) != {"callout_id"}:
+            return None
+        return selectors.callout_participations_total(callout_id=self.parent.pk, query_params=self.request.query_params)

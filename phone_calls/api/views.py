@@ -4,6 +4,7 @@ index and the providers' POST webhook share one path (`remote_phone_call_events`
 from django.http import FileResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
+from callouts import selectors as callout_selectors
 from scfm.api.fields import MetadataWriteSerializer
 from scfm.api.viewsets import ParentScope, ResourceViewSet
 
@@ -47,6 +48,13 @@ class PhoneCallViewSet(ResourceViewSet):
 
     def perform_event(self, instance, event):
         return services.phone_call_fire_event(phone_call=instance, event=event)
+
+    def known_total(self):
+        if set(self.kwargs) != {"callout_id"}:
+            return None
+        return callout_selectors.callout_phone_calls_total(
+            callout_id=self.parent.pk, query_params=self.request.query_params
+        )
 
 
 class RemotePhoneCallEventViewSet(ResourceViewSet):

@@ -124,6 +124,10 @@ class ResourceViewSet(GenericViewSet):
         return serializer.validated_data
 
     # actions ------------------------------------------------------------------------------------------------
+    def known_total(self) -> int | None:
+        """The list's exact `Total` when the view knows it without counting rows (counters), else None."""
+        return None
+
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)

@@ -116,8 +116,12 @@ def run_both(account, monkeypatch, locked: PhoneCall, fast: PhoneCall, reports: 
 
 
 def declines(before: str, after: str, participation: bool = True) -> bool:
-    """The fast path hands over a report that ends an attempt other than by `completed` (a retry may be due)."""
-    return participation and after != before and after in TERMINAL_STATUSES and after != PhoneCallStatus.COMPLETED
+    """The fast path hands over a report that ends an attempt other than by `completed` (a retry may be due), and one
+    that moves a call into or out of `expired` (the participation gives up, or takes that back)."""
+    if not participation or after == before:
+        return False
+    ends_unanswered = after in TERMINAL_STATUSES and after != PhoneCallStatus.COMPLETED
+    return ends_unanswered or PhoneCallStatus.EXPIRED in (before, after)
 
 
 @pytest.mark.parametrize("initial", INITIAL_STATUSES)
