@@ -48,13 +48,23 @@ NOTES = [
     "",
     "- A truncated message file loses that one task: the worker quarantines the file and goes on. A lost",
     "  `queue_remote_call` is sent again by the scheduler's sweep of calls `queued` but never dialled (after",
-    "  LOST_QUEUED_AFTER, 5 min); a lost `simulate_call_outcome` is never recovered, because the simulator's",
-    "  fetch_call answers the call's own stored status (`queued`), so that call stays `remotely_queued`.",
+    "  LOST_QUEUED_AFTER, now 1 min); a lost `simulate_call_outcome` only delays its call: the simulator's",
+    "  fetch_call answers the outcome once it is overdue and the stale-status poll asks it about its calls 30 s",
+    "  after acceptance (`SimulatorProvider.stale_status_after`).",
     "- `kill -9` of the worker: serve restarts it within a second and the broker moves the dead worker's taken",
-    "  messages (ETA tasks included) back to the queue; tasks its orphaned pool children were running finish (they",
-    "  get 10 s) and are then redelivered, which the tasks' idempotence makes harmless.",
-    "- The 2 CPUs were shared with several other test suites and benchmarks (see the load average: ~20-30), so",
-    "  the calls/s here are a floor measured on a starved machine, not the mode's ceiling.",
+    "  messages (ETA tasks included) back to the queue. Celery's pool children die with their parent, so a call",
+    "  stamped for dialling whose answer was not yet recorded stays `queued`: a simulator call is dialled again by",
+    "  the sweep a minute later (the simulator dials nobody); a real provider's call is never dialled twice and",
+    "  expires after an hour.",
+    "- What bounds dialling (py-spy over serve and its children, `--subprocesses`): the worker's pool children",
+    "  spend most of their samples in the two dialling transactions and the outcome's transaction on SQLite, ~15%",
+    "  of all samples waiting in `BEGIN IMMEDIATE` for SQLite's one write lock (held longer when its holder is",
+    "  descheduled on a loaded machine), ~5% opening and closing a database connection per task, ~10% in the",
+    "  prefork pool's pipes; before this run kombu's consumer loop also slept `polling_interval` (50 ms) after",
+    "  nearly every task (its prefetch of 1 x concurrency was full), which capped the worker at ~60 tasks/s",
+    "  (two tasks a call) whatever the CPU: scfm/broker.py now waits for the acknowledgement instead.",
+    "- The 2 CPUs are shared with other helpers' test suites and benchmarks: the load average and the CPU seconds",
+    "  serve's processes got are recorded with the run; calls/s scale with that share.",
     "",
 ]
 
@@ -82,6 +92,18 @@ def children(pid: int) -> dict[int, str]:
         frontier = {p for p, (parent, _) in table.items() if parent in frontier and p not in found}
         found.update({p: table[p][1] for p in frontier})
     return found
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """pid -> CPU seconds (user + system) it has used so far, for those of `pids` still alive."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def broker_candidates(messages: int) -> dict:
@@ -228,6 +250,7 @@ def main() -> None:
         participations = CalloutParticipation.objects.filter(callout=callout)
         broker_dir = settings.BROKER_DIR
         samples, events = [], []
+        cpu_used: dict[int, float] = {}  # pid -> CPU seconds last seen (a dead process keeps its last figure)
         killed = truncated = False
         settled = 0
         while time.monotonic() - began < args.limit:
@@ -263,7 +286,18 @@ def main() -> None:
             settled = participations.annotate(live=Exists(live)).filter(live=False).count() if total else 0
             statuses = dict(PhoneCall.objects.filter(account=account).values_list("status").annotate(n=Count("id")))
             depth = queue_depth(broker_dir)
-            samples.append({"t": round(now, 1), "participations": total, "settled": settled, **depth, **statuses})
+            cpu_used.update(cpu_seconds([serve.pid, *children(serve.pid)]))
+            samples.append(
+                {
+                    "t": round(now, 1),
+                    "participations": total,
+                    "settled": settled,
+                    **depth,
+                    **statuses,
+                    "cpu_seconds": round(sum(cpu_used.values()), 2),
+                    "load_1min": round(os.getloadavg()[0], 1),
+                }
+            )
             if len(samples) % 10 == 0:
                 print(f"  {now:5.1f}s settled {settled}/{total} broker {depth} calls {statuses}", flush=True)
             if total == args.contacts and settled == total:
@@ -321,6 +355,13 @@ def main() -> None:
             "quarantined_files": samples[-1]["corrupt"],
             "events": events,
             "dials_in_each_second": per_second,
+            "cpu_seconds_used_by_serve": samples[-1]["cpu_seconds"],
+            "cpu_ms_per_call": round(1000 * samples[-1]["cpu_seconds"] / max(sum(statuses.values()), 1), 1),
+            "load_1min_min_median_max": [
+                min(sample["load_1min"] for sample in samples),
+                statistics.median(sample["load_1min"] for sample in samples),
+                max(sample["load_1min"] for sample in samples),
+            ],
         }
         results["samples"] = samples
         results["load_average_1_5_15_at_start"] = load_at_start
@@ -384,6 +425,10 @@ def main() -> None:
         f"ready at the end; {callout.get('quarantined_files')} file(s) quarantined",
         f"- participations with more than 3 calls: {callout.get('participations_with_more_than_3_calls')}",
         f"- events: {callout.get('events')}; serve restarted a child {results['stop']['serve_restarts']} time(s)",
+        f"- load average (1 min) during the run, min/median/max: {callout.get('load_1min_min_median_max')} (at the "
+        f"start: {results.get('load_average_1_5_15_at_start')}); serve's processes used "
+        f"{callout.get('cpu_seconds_used_by_serve')} CPU seconds, {callout.get('cpu_ms_per_call')} ms per call "
+        "(start-up included)",
         f"- SIGTERM to serve: stopped in {results['stop']['seconds']} s, {results['stop']['processes_left']} "
         "process(es) left behind",
         "",

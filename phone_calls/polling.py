@@ -2,7 +2,9 @@
 `queued` (a lost dial task is sent again; a call dialled an hour ago and never accepted expires).
 
 The scheduler tick (tasks.scheduler_tick) runs `phone_calls_stale_fetch_enqueue` and `phone_calls_sweep_queued`;
-the `fetch_remote_call` task runs `phone_call_fetch_remote` for one call.
+the `fetch_remote_call` task runs `phone_call_fetch_remote` for one call. When a call counts as stale, and how often
+it is fetched again, is the provider's (`Provider.stale_status_after` / `refetch_after`: 10 / 15 minutes for Twilio
+and Somleng, 30 s for the simulator, whose fetch is a database read and answers an overdue outcome).
 """
 
 import logging
@@ -20,15 +22,19 @@ from . import lifecycle
 from .dispatch import CLAIM_BATCH_SIZE
 from .models import PhoneCall
 from .providers.base import ProviderError
-from .providers.registry import provider_for_account
+from .providers.registry import PROVIDERS, accounts_on_provider, provider_for_account
 from .statuses import PhoneCallStatus
 
 logger = logging.getLogger(__name__)
 
-LOST_QUEUED_AFTER = timedelta(minutes=5)
+# A claimed call whose dial task has not run for this long is sent its task again. Short, because a duplicate is
+# harmless: the task stamps `dispatched_at` under the row lock before it asks the provider, so a second copy finds
+# the stamp and does nothing (dialling.py), never a second dial. The sweep moves `updated_at` when it re-sends, so
+# a call gets at most one extra task per LOST_QUEUED_AFTER however long a backlog lasts; queued calls are bounded
+# by the accounts' in-flight caps, so neither can the extra tasks pile up. A message lost by the broker (a
+# truncated file in laptop mode) then costs a minute, not five.
+LOST_QUEUED_AFTER = timedelta(minutes=1)
 EXPIRE_QUEUED_AFTER = timedelta(hours=1)
-STALE_STATUS_AFTER = timedelta(minutes=10)
-REFETCH_AFTER = timedelta(minutes=15)
 STALE_FETCH_BATCH_SIZE = 500
 
 
@@ -61,23 +67,34 @@ def phone_call_fetch_remote(*, phone_call_id: int) -> PhoneCall | None:
         )
 
 
+def _stale(now: datetime) -> Q:
+    """Calls due a fetch: accepted `stale_status_after` ago by their account's provider and not fetched within its
+    `refetch_after` (calls of an account whose provider name is unknown cannot be fetched, so are never due)."""
+    due = Q(pk__in=[])
+    for provider in PROVIDERS.values():
+        due |= (
+            accounts_on_provider(provider.name, prefix="account__")
+            & Q(remotely_queued_at__lte=now - provider.stale_status_after)
+            & (
+                Q(remote_status_fetch_queued_at__isnull=True)
+                | Q(remote_status_fetch_queued_at__lte=now - provider.refetch_after)
+            )
+        )
+    return due
+
+
 def phone_calls_stale_fetch_enqueue(*, now: datetime | None = None, limit: int = STALE_FETCH_BATCH_SIZE) -> int:
-    """Queue a provider fetch for calls whose status has been unknown for 10 minutes (each at most every 15).
+    """Queue a provider fetch for calls whose status has been unknown for their provider's `stale_status_after`
+    (Twilio, Somleng: 10 minutes, then at most every 15; the simulator: 30 s, then every 30 s).
     Returns how many fetches were queued."""
     from .tasks import fetch_remote_call
 
     now = now or timezone.now()
     with transaction.atomic():
         ids = list(
-            PhoneCall.objects.select_for_update(skip_locked=True)
-            .filter(
-                status__in=(PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS),
-                remotely_queued_at__lte=now - STALE_STATUS_AFTER,
-            )
-            .filter(
-                Q(remote_status_fetch_queued_at__isnull=True)
-                | Q(remote_status_fetch_queued_at__lte=now - REFETCH_AFTER)
-            )
+            PhoneCall.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status__in=(PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS))
+            .filter(_stale(now))
             .order_by("remotely_queued_at")
             .values_list("id", flat=True)[:limit]
         )
@@ -87,8 +104,10 @@ def phone_calls_stale_fetch_enqueue(*, now: datetime | None = None, limit: int =
 
 
 def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
-    """Calls claimed but never dialled (a lost task) get their task again; calls dialled an hour ago that the
-    provider never accepted become `expired`. Returns (re-enqueued, expired)."""
+    """Calls claimed but never dialled (a lost task) get their task again, at most once per LOST_QUEUED_AFTER; so do
+    calls of a provider that dials nobody (the simulator) stamped that long ago whose answer was never recorded (the
+    worker died in between: nobody was dialled). Calls of a real provider in that state may have been dialled, so
+    they wait: dialled an hour ago and never accepted, they become `expired`. Returns (re-enqueued, expired)."""
     from .tasks import queue_remote_call
 
     now = now or timezone.now()
@@ -97,8 +116,31 @@ def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
             status=PhoneCallStatus.QUEUED, dispatched_at__isnull=True, updated_at__lte=now - LOST_QUEUED_AFTER
         ).values_list("id", flat=True)[:CLAIM_BATCH_SIZE]
     )
-    for pk in lost:
-        queue_remote_call.delay(pk)
+    dials_nobody = Q(pk__in=[])
+    for provider in PROVIDERS.values():
+        if not provider.dials_for_real:
+            dials_nobody |= accounts_on_provider(provider.name, prefix="account__")
+    unrecorded = list(
+        PhoneCall.objects.filter(
+            dials_nobody,
+            status=PhoneCallStatus.QUEUED,
+            dispatched_at__lte=now - LOST_QUEUED_AFTER,
+            remote_call_id__isnull=True,
+        ).values_list("id", flat=True)[:CLAIM_BATCH_SIZE]
+    )
+    with transaction.atomic():
+        # each UPDATE repeats its condition on the row itself, so a call dialled meanwhile is left alone (its task
+        # sent again then finds it dialled and does nothing)
+        PhoneCall.objects.filter(pk__in=lost, status=PhoneCallStatus.QUEUED, dispatched_at__isnull=True).update(
+            updated_at=now
+        )
+        PhoneCall.objects.filter(
+            pk__in=unrecorded,
+            status=PhoneCallStatus.QUEUED,
+            dispatched_at__lte=now - LOST_QUEUED_AFTER,
+            remote_call_id__isnull=True,
+        ).update(dispatched_at=None, updated_at=now)
+        transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in [*lost, *unrecorded]])
     expired = 0
     stuck = PhoneCall.objects.filter(
         status=PhoneCallStatus.QUEUED, dispatched_at__lte=now - EXPIRE_QUEUED_AFTER
@@ -115,4 +157,4 @@ def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
                         participation_id=call.callout_participation_id, callout_id=call.callout_id
                     )
                 expired += 1
-    return len(lost), expired
+    return len(lost) + len(unrecorded), expired

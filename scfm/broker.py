@@ -16,14 +16,19 @@ laptop mode fragile:
   by `kill -9`, the next consumer finds the folder's lock free and moves its messages back to the queue, so tasks a
   dead worker had taken (ETA tasks included) run again within seconds instead of being lost.
 - The queue folder is listed once per batch of messages rather than once per message.
+- The consumer loop does not sleep while work is waiting (`Transport.drain_events`): a full prefetch waits for an
+  acknowledgement, not for `polling_interval`, and an empty queue is looked at again within 10 ms while messages
+  keep coming. kombu's loop slept after nearly every task of a prefork worker and capped it at ~60 tasks/s.
 
-Settings (scfm/settings.py): CELERY_BROKER_URL=`filesystem://` selects it; `polling_interval` is short (the stock
-1 s sleep after every empty poll, or whenever the worker's prefetch is full, capped laptop mode at ~2 tasks/s).
+Settings (scfm/settings.py): CELERY_BROKER_URL=`filesystem://` selects it; `polling_interval` (0.05 s) is now only
+the idle wait (the stock 1 s sleep after every empty poll, or whenever the worker's prefetch was full, capped laptop
+mode at ~2 tasks/s).
 """
 
 import fcntl
 import logging
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -38,7 +43,9 @@ logger = logging.getLogger(__name__)
 
 RESTORE_CHECK_SECONDS = 2.0
 LISTING_MAX_AGE_SECONDS = 1.0  # list the folder again at least this often, so a long listing stays fair
-RELIST_EMPTY_SECONDS = 0.05  # an empty queue lists the folder again at most this often
+RELIST_EMPTY_SECONDS = 0.01  # an empty queue lists the folder again at most this often
+BUSY_POLL_SECONDS = 0.01  # while messages keep coming, an empty queue is looked at again this soon
+BUSY_FOR_SECONDS = 2.0  # ... for this long after the last message; then every `polling_interval`
 
 
 _process_locks: dict = {}  # unacked folder -> its open, flocked .lock file, for this process
@@ -59,6 +66,7 @@ class Channel(filesystem.Channel):
         self._unacked: dict[str, Path] = {}
         self._no_ack_queues: set[str] = set()
         self._restore_checked_at = 0.0
+        self._folders: dict[str, Path] = {}
 
     # -- folders ----------------------------------------------------------------------------------------------
     @property
@@ -66,8 +74,11 @@ class Channel(filesystem.Channel):
         return Path(self.data_folder_in).parent
 
     def _folder(self, name: str) -> Path:
-        path = self.broker_root / name
-        path.mkdir(parents=True, exist_ok=True)
+        path = self._folders.get(name)
+        if path is None:
+            path = self.broker_root / name
+            path.mkdir(parents=True, exist_ok=True)
+            self._folders[name] = path
         return path
 
     def _unacked_dir(self) -> Path:
@@ -153,10 +164,12 @@ class Channel(filesystem.Channel):
     def basic_ack(self, delivery_tag, multiple=False):
         super().basic_ack(delivery_tag, multiple=multiple)
         self._forget(delivery_tag)
+        self.connection.slot_freed.set()
 
     def basic_reject(self, delivery_tag, requeue=False):
         super().basic_reject(delivery_tag, requeue=requeue)  # requeue re-puts it through _restore
         self._forget(delivery_tag)
+        self.connection.slot_freed.set()
 
     def _restore(self, message):
         super()._restore(message)
@@ -202,10 +215,55 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
-    """kombu's file-system transport with the sturdier channel above."""
+    """kombu's file-system transport with the sturdier channel above, and a consumer loop that does not sleep
+    while work is waiting (see `drain_events`)."""
 
     Channel = Channel
     global_state = filesystem.virtual.BrokerState()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slot_freed = threading.Event()  # set when a message is acknowledged or rejected (any thread)
+        self._delivered_at = 0.0
+
+    def drain_events(self, connection, timeout=None):
+        """Deliver one message; kombu's loop, with two waits changed.
+
+        kombu sleeps `polling_interval` after every empty poll, and a poll is "empty" too when the consumer's
+        prefetch is full. With Celery's prefork pool (prefetch 1 x concurrency) that is after nearly every task:
+        each task then waited up to 50 ms for the loop to look again, which capped the worker at ~60 tasks a second
+        however short its tasks (bench/results/laptop.md). Here:
+
+        - prefetch full: wait for an acknowledgement (the pool's result thread acknowledges; `slot_freed`), so a
+          free slot gets its next message at once;
+        - queue empty: look again after BUSY_POLL_SECONDS while messages kept coming in the last BUSY_FOR_SECONDS
+          (a task's follow-up messages are picked up promptly), after `polling_interval` when idle (an idle
+          `make run` does not spin).
+
+        Raises TimeoutError (socket.timeout) after `timeout` seconds without a message, as kombu's does.
+        """
+        began = time.monotonic()
+        while True:
+            self.slot_freed.clear()  # before looking, so an ack arriving meanwhile is not missed
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+            except Empty:
+                now = time.monotonic()
+                if timeout is not None and now - began >= timeout:
+                    raise TimeoutError() from None
+                full = any(channel._consumers and not channel.qos.can_consume() for channel in self.channels)
+                idle = now - self._delivered_at > BUSY_FOR_SECONDS
+                interval = self.polling_interval or 0.0
+                wait = interval if idle else min(interval, BUSY_POLL_SECONDS)
+                if timeout is not None:
+                    wait = min(wait, max(timeout - (now - began), 0.0))
+                if full:
+                    self.slot_freed.wait(wait)
+                else:
+                    time.sleep(wait)
+            else:
+                self._delivered_at = time.monotonic()
+                return
 
 
 def queue_depth(broker_dir: Path) -> dict[str, int]:

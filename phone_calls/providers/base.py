@@ -20,6 +20,7 @@ Which provider answer is which is one table, CREATE_ERROR_TABLE in twilio.py (So
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,13 @@ class Provider:
     name: str
     # the provider's CallStatus -> SCFM status (see twilio.py and statuses.REMOTE_STATUS_TO_STATUS)
     status_table: dict[str, str] = {}
+    # status polling (polling.py): a call accepted this long ago that the provider has not ended is fetched
+    # (fetch_call), and fetched again at most this often
+    stale_status_after: timedelta = timedelta(minutes=10)
+    refetch_after: timedelta = timedelta(minutes=15)
+    # False for a provider that dials nobody (the simulator): a call stamped for dialling whose answer was never
+    # recorded (its worker died in between) is then dialled again by the sweep instead of expiring (polling.py)
+    dials_for_real: bool = True
 
     @classmethod
     def for_account(cls, account: Account) -> Provider:

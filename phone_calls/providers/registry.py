@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
 
 from .base import Provider
 from .simulator import SimulatorProvider
@@ -16,6 +17,14 @@ PROVIDERS: dict[str, type[Provider]] = {
 
 def provider_name(account) -> str:
     return account.platform_provider_name or settings.PLATFORM_PROVIDER or SimulatorProvider.name
+
+
+def accounts_on_provider(name: str, *, prefix: str = "") -> Q:
+    """A filter on accounts (through `prefix`, e.g. "account__" from PhoneCall) whose provider_name is `name`."""
+    on_it = Q(**{f"{prefix}platform_provider_name": name})
+    if name == (settings.PLATFORM_PROVIDER or SimulatorProvider.name):
+        on_it |= Q(**{f"{prefix}platform_provider_name__isnull": True}) | Q(**{f"{prefix}platform_provider_name": ""})
+    return on_it
 
 
 def provider_for_account(account) -> Provider:

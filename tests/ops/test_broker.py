@@ -4,6 +4,7 @@ consumer's messages are delivered again."""
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def queue_for(root: Path) -> Queue:
     return Queue(name, Exchange(name, "direct"), routing_key=name)
 
 
-def options(root: Path) -> dict:
+def options(root: Path, polling_interval: float = 0.01) -> dict:
     for sub in ("queue", "control", "processed"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     return {
@@ -26,12 +27,14 @@ def options(root: Path) -> dict:
         "data_folder_out": str(root / "queue"),
         "control_folder": str(root / "control"),
         "processed_folder": str(root / "processed"),
-        "polling_interval": 0.01,
+        "polling_interval": polling_interval,
     }
 
 
-def connect(root: Path) -> Connection:
-    return Connection("filesystem://", transport="scfm.broker:Transport", transport_options=options(root))
+def connect(root: Path, polling_interval: float = 0.01) -> Connection:
+    return Connection(
+        "filesystem://", transport="scfm.broker:Transport", transport_options=options(root, polling_interval)
+    )
 
 
 def publish(root: Path, *bodies) -> None:
@@ -142,3 +145,57 @@ def test_two_consumers_in_one_process_share_its_unacked_folder(tmp_path):
     with connect(tmp_path) as first, connect(tmp_path) as second:
         assert first.default_channel.basic_get(queue_for(tmp_path).name) is not None
         assert second.default_channel.basic_get(queue_for(tmp_path).name) is not None
+
+
+# The consumer loop's waits (Transport.drain_events). Family: a consumer whose prefetch is full (Celery's prefork
+# pool, prefetch 1 x concurrency, after nearly every task) and an empty queue that a task's follow-up message
+# reaches a moment later; both must be seen at once, not after kombu's `polling_interval` (here 2 s, so a sleep
+# shows). An idle consumer still sleeps `polling_interval` between looks.
+def test_a_consumer_with_a_full_prefetch_takes_the_next_message_as_soon_as_one_is_acknowledged(tmp_path):
+    publish(tmp_path, {"n": 1}, {"n": 2})
+    received, took = [], []
+
+    def on_message(body, message):
+        received.append(body)
+        if body == {"n": 1}:  # acknowledged a moment later by another thread, as Celery's result handler does
+            threading.Timer(0.2, message.ack).start()
+
+    with connect(tmp_path, polling_interval=2.0) as conn:
+        with conn.Consumer(queue_for(tmp_path), callbacks=[on_message], prefetch_count=1):
+            conn.drain_events(timeout=5)
+            began = time.monotonic()
+            conn.drain_events(timeout=5)
+            took.append(time.monotonic() - began)
+
+    assert received == [{"n": 1}, {"n": 2}]
+    assert 0.15 < took[0] < 1.0
+
+
+def test_a_busy_consumer_sees_a_message_published_just_after_the_queue_ran_empty(tmp_path):
+    publish(tmp_path, {"n": 1})
+    received = []
+    with connect(tmp_path, polling_interval=2.0) as conn:
+        with conn.Consumer(queue_for(tmp_path), callbacks=[lambda body, m: received.append(body) or m.ack()]):
+            conn.drain_events(timeout=5)
+            threading.Timer(0.2, publish, (tmp_path, {"n": 2})).start()
+            began = time.monotonic()
+            conn.drain_events(timeout=5)
+            took = time.monotonic() - began
+
+    assert received == [{"n": 1}, {"n": 2}]
+    assert took < 1.0
+
+
+def test_an_idle_consumer_waits_the_polling_interval_between_looks(tmp_path, monkeypatch):
+    from scfm import broker
+
+    monkeypatch.setattr(broker, "BUSY_FOR_SECONDS", 0.0)
+    looks = []
+    original = broker.Channel._get
+    monkeypatch.setattr(broker.Channel, "_get", lambda self, queue: looks.append(queue) or original(self, queue))
+    with connect(tmp_path, polling_interval=0.25) as conn:
+        with conn.Consumer(queue_for(tmp_path), callbacks=[]):
+            with pytest.raises(TimeoutError):
+                conn.drain_events(timeout=1.0)
+
+    assert 2 <= len(looks) <= 6
