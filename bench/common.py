@@ -41,3 +41,24 @@ def write_results(name: str, data: dict, markdown: str) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown)
     print(f"wrote {RESULTS / name}.json and .md")
+
+
+def start_server(command: list[str], *, port: int, env: dict, probe: str = "/health/live", seconds: float = 30):
+    """Start a server process (its own session, so it can be killed whole) and return it once GET `probe` on
+    127.0.0.1:`port` answers; kill it and raise RuntimeError if it does not within `seconds`."""
+    import subprocess
+    import time
+    from http.client import HTTPConnection
+
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", probe)
+            connection.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{command[0]} did not answer on port {port} within {seconds:g} s")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import ensure_database, setup_django, write_results  # noqa: E402
+from bench.common import ensure_database, setup_django, start_server, write_results  # noqa: E402
 
 URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/scfm_bench_stats")
 
@@ -128,18 +128,7 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "scfm.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", "gthread", "--workers", "2", "--threads", "4", "--log-level", "warning"]
     env = {**os.environ, "DATABASE_URL": URL, "SCFM_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health")
-            conn.getresponse().read()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+    return start_server(command, port=port, env=env, probe="/health/live")
 
 
 def timed(function, runs: int = 5) -> float:

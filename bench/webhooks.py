@@ -46,7 +46,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 
-from common import RESULTS, ROOT, ensure_database, setup_django
+from common import RESULTS, ROOT, ensure_database, setup_django, start_server
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scfm_bench_c"
 WEBHOOK = "/twilio_webhooks/phone_call_events"
@@ -172,18 +172,7 @@ def start_gunicorn(port: int, server: dict, env: dict) -> subprocess.Popen:
         "--chdir",
         str(ROOT),
     ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/health/live")
-            connection.getresponse().read()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
+    return start_server(command, port=port, env=env, probe="/health/live")
 
 
 WRK_SCRIPT = """
