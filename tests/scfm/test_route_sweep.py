@@ -54,3 +54,17 @@ def test_unknown_ids_are_not_found(admin, path, methods):
     for method in methods:
         response = getattr(admin, method)(f"/{path}", {}, format="json")
         assert response.status_code == 404, (method, path, response.status_code, response.content[:200])
+
+
+@pytest.mark.parametrize(("path", "methods"), ROUTES, ids=[path for path, _ in ROUTES])
+def test_every_route_refuses_a_token_without_its_permission(make_client, path, methods):
+    """A valid token holding no permission: every route and method answers 403 naming the permission it lacks (or, for /api/accounts, that it needs a super admin), before
+    looking at ids or bodies (so an unknown id is a 403 too, never a hint that it exists)."""
+    client = make_client(permissions=[])
+    for method in methods:
+        if method == "post" and path in SIGNED_WEBHOOKS:
+            continue
+        response = getattr(client, method)(f"/{path}", {}, format="json")
+        assert response.status_code == 403, (method, path, response.status_code, response.content[:200])
+        reason = str(response.json()["errors"])
+        assert "Missing permission" in reason or "needs a super admin account" in reason, reason
