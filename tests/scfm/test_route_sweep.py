@@ -58,8 +58,9 @@ def test_unknown_ids_are_not_found(admin, path, methods):
 
 @pytest.mark.parametrize(("path", "methods"), ROUTES, ids=[path for path, _ in ROUTES])
 def test_every_route_refuses_a_token_without_its_permission(make_client, path, methods):
-    """A valid token holding no permission: every route and method answers 403 naming the permission it lacks (or, for /api/accounts, that it needs a super admin), before
-    looking at ids or bodies (so an unknown id is a 403 too, never a hint that it exists)."""
+    """A valid token holding no permission: every route and method answers 403 naming the permission it lacks (or,
+    for /api/accounts, that it needs a super admin), before looking at ids or bodies (so an unknown id is a 403 too,
+    never a hint that it exists)."""
     client = make_client(permissions=[])
     for method in methods:
         if method == "post" and path in SIGNED_WEBHOOKS:
