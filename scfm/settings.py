@@ -130,6 +130,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the provider webhooks (plain Django views, outside DRF) added as form-encoded operations
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "phone_calls.api.webhook_schema.add_webhook_operations",
+    ],
+    # one named enum per set of values (several models have a `status`); the events each resource takes
+    "ENUM_NAME_OVERRIDES": {
+        "CalloutStatusEnum": "callouts.models.Callout.Status",
+        "PlatformProviderEnum": "accounts.models.PlatformProvider",
+        "BatchOperationStatusEnum": "batch_operations.models.BatchOperation.Status",
+        "BatchOperationTypeEnum": "batch_operations.models.BatchOperation.Type",
+        "PhoneCallStatusEnum": "phone_calls.statuses.PhoneCallStatus",
+        "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
+        "CalloutEventEnum": "callouts.services.CALLOUT_EVENTS",
+        "BatchOperationEventEnum": "batch_operations.services.EVENTS",
+        "PhoneCallEventEnum": "phone_calls.services.PHONE_CALL_EVENTS",
+        "UserEventEnum": ["invite"],
+    },
 }
 
 # Single-tenant HTTP Basic mode (rest-api-v1.md): these credentials act as the super-admin account.

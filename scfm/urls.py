@@ -1,5 +1,5 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from scfm import views
 
@@ -14,6 +14,16 @@ api_patterns = [
         "docs",
         SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
         name="docs",
+    ),
+    path(
+        "redoc",
+        SpectacularRedocView.as_view(
+            url_name="schema",
+            template_name="scfm/redoc.html",  # no Google Fonts: nothing fetched from the internet
+            authentication_classes=[],
+            permission_classes=[],
+        ),
+        name="redoc",
     ),
 ]
 
