@@ -8,9 +8,8 @@ class PhoneCallsConfig(AppConfig):
         from accounts.signals import account_provider_changed
         from scfm.metrics import scrape_collector_register
 
-        from .metrics import callout_gauges
-
         from .dialling_pauses import account_provider_changed_receive
+        from .metrics import callout_gauges
 
         account_provider_changed.connect(account_provider_changed_receive, dispatch_uid="dialling_pauses_probe_now")
         scrape_collector_register(callout_gauges)  # the business gauges of /metrics (phone_calls/metrics.py)

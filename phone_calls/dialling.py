@@ -80,7 +80,9 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
                 return None
         call.dispatched_at = timezone.now()
         call.save(update_fields=["dispatched_at", "updated_at"])
-    due_at = metrics.dispatch_due_at(created_at=call.created_at, queue_after=call.queue_after, callout_since=callout_since)
+    due_at = metrics.dispatch_due_at(
+        created_at=call.created_at, queue_after=call.queue_after, callout_since=callout_since
+    )
     metrics.dispatch_lag_observe((call.dispatched_at - due_at).total_seconds())
     return call
 

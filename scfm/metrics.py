@@ -8,8 +8,8 @@ Two kinds of metric (docs/operations.md, "Metrics", lists every name):
   before the process starts, as the Dockerfile does) and a scrape sums them over every process. The process that
   owns the directory removes the files of processes no longer running when it starts (`multiprocess_dir_reset`:
   gunicorn's master in scfm/gunicorn_config.py, the Celery worker's main process in scfm/celery.py); each process
-  kind has a directory of its own; `SCFM_METRICS_EXTRA_DIRS` adds other processes' directories on the same host (the worker
-  of `manage.py serve`).
+  kind has a directory of its own; `SCFM_METRICS_EXTRA_DIRS` adds other processes' directories on the same host
+  (the worker of `manage.py serve`).
 - **Gauges read at scrape time** (`scrape_collector_register`): the depth of each Celery queue (from the broker),
   the scheduler tick's heartbeat age (here), calls in flight and participations still to call (from the callout
   counters: phone_calls/metrics.py). Only the web's `/metrics` reports them; a worker's own endpoint

@@ -2,7 +2,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from scfm import views
-from scfm.api.metrics import metrics_view
 
 api_patterns = [
     path("", include("accounts.api.urls")),
@@ -24,7 +23,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),
-    path("metrics", metrics_view, name="metrics"),
+    path("", include("scfm.api.metrics")),  # /metrics
 ]
 
 handler400 = "scfm.api.exceptions.json_bad_request"

@@ -11,6 +11,7 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission
@@ -71,4 +72,4 @@ class MetricsView(APIView):
         return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)
 
 
-metrics_view = MetricsView.as_view()
+urlpatterns = [path("metrics", MetricsView.as_view(), name="metrics")]  # included by scfm/urls.py

@@ -157,8 +157,9 @@ def queued_call(fake_somleng, transactional_db):
 
 def test_a_dial_counts_its_outcome_and_the_dispatch_lag(scrape, queued_call, fake_somleng):
     text = scrape()
-    accepted, lags = value(text, "scfm_calls_dialled_total", outcome="accepted"), value(
-        text, "scfm_dispatch_lag_seconds_count"
+    accepted, lags = (
+        value(text, "scfm_calls_dialled_total", outcome="accepted"),
+        value(text, "scfm_dispatch_lag_seconds_count"),
     )
     phone_call_queue_remote(phone_call_id=queued_call.pk)
     assert len(fake_somleng.create_requests()) == 1

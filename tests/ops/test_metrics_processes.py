@@ -91,8 +91,9 @@ def test_gunicorn_workers_counts_are_summed_in_every_scrape(environment, process
     port = free_port()
     log = (tmp_path / "web.log").open("w")
     env = {**environment, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    command = web_command(port)
     processes.append(
-        subprocess.Popen(web_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     )
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: get(base + "/health/live")[0] == 200, 60, lambda: (tmp_path / "web.log").read_text())
