@@ -255,8 +255,10 @@ SCFM_METRICS_EXTRA_DIRS = os.environ.get("SCFM_METRICS_EXTRA_DIRS", "")
 # A Celery worker serves its processes' counters on this port (unset: not served), on this address
 SCFM_WORKER_METRICS_PORT = int(os.environ.get("SCFM_WORKER_METRICS_PORT") or 0)
 SCFM_WORKER_METRICS_ADDR = os.environ.get("SCFM_WORKER_METRICS_ADDR", "0.0.0.0")
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus-client opens its files there as the apps load
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():  # prometheus-client opens its files there as apps load
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:  # set but empty (an .env line left blank) would still switch prometheus-client to multiprocess mode
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready checks migrations; no per-process gauge of them
 
 # Error reporting: Sentry for the web and the workers, on only when SENTRY_DSN is set.
