@@ -23,6 +23,7 @@ from callouts.models import Callout
 from callouts.outcomes import participation_attempt_ended
 from scfm.logging import phone_call_log_context
 
+from . import metrics
 from .dialling_pauses import account_dialling_pause, account_dialling_resume
 from .models import PhoneCall
 from .providers.base import CreateOutcome, CreateResult, Provider
@@ -68,15 +69,21 @@ def _claim_for_dialling(phone_call_id: int, check_callout: bool) -> PhoneCall | 
             call.save(update_fields=["status", "updated_at"])
             counters.call_moved(call.callout_id, PhoneCallStatus.QUEUED, call.status)
             return None
+        callout_since = None  # when the running callout last changed (its start or resume): calls became due
         if check_callout and call.callout_id:
-            running = Callout.objects.filter(pk=call.callout_id, status=Callout.Status.RUNNING).exists()
-            if not running:
+            running = Callout.objects.filter(pk=call.callout_id, status=Callout.Status.RUNNING)
+            callout_since = running.values_list("updated_at", flat=True).first()
+            if callout_since is None:
                 call.requeue()
                 call.save(update_fields=["status", "updated_at"])
                 counters.call_moved(call.callout_id, PhoneCallStatus.QUEUED, call.status)
                 return None
         call.dispatched_at = timezone.now()
         call.save(update_fields=["dispatched_at", "updated_at"])
+    due_at = metrics.dispatch_due_at(
+        created_at=call.created_at, queue_after=call.queue_after, callout_since=callout_since
+    )
+    metrics.dispatch_lag_observe((call.dispatched_at - due_at).total_seconds())
     return call
 
 
@@ -97,6 +104,7 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
             provider, result = None, CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))
         else:
             result = provider.create_call(call, call_request_params(call))  # type: ignore[union-attr]
+        metrics.call_dialled(result)
         return _record_create_result(call.pk, result, provider, probe=account.dialling_paused_at is not None)
 
 

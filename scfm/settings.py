@@ -1,5 +1,6 @@
 """Django settings for SCFM. Every setting comes from an environment variable (see README.md)."""
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc, pinned and served by the app (no CDN: closed networks)
+    "django_prometheus",  # HTTP and database metrics for /metrics (scfm/metrics.py)
     "scfm",
     "accounts",
     "contacts",
@@ -55,11 +57,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first and last: every request is timed and counted
     "scfm.middleware.RequestIdMiddleware",
     "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the API docs' assets) from the app itself
     "django.middleware.common.CommonMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Request limits (scfm.middleware.EdgeMiddleware answers past them with 413/400 in the API's JSON error shape).
@@ -85,13 +89,17 @@ TEMPLATES = [
 
 DEFAULT_SQLITE_URL = f"sqlite:///{DATA_DIR / 'scfm.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+# the same backends wrapped by django-prometheus, so /metrics counts queries, errors and connections per database
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -248,6 +256,28 @@ LOGGING = {
 
 # Health probes (scfm.health): how long /health and the worker probe wait for workers to answer, in seconds.
 SCFM_HEALTH_WORKER_TIMEOUT = float(os.environ.get("SCFM_HEALTH_WORKER_TIMEOUT", 2))
+
+# Metrics (scfm/metrics.py, docs/operations.md "Metrics"). /metrics answers a super-admin access token; to let a
+# Prometheus server scrape it without one, either open it to everyone (SCFM_METRICS_PUBLIC=true: only where the web
+# port is reachable from the scraping network alone) or to the addresses of SCFM_METRICS_ALLOWED_NETWORKS
+# (comma-separated CIDRs, matched against REMOTE_ADDR: the client, or the proxy in front of the web).
+SCFM_METRICS_PUBLIC = env_bool("SCFM_METRICS_PUBLIC", False)
+SCFM_METRICS_ALLOWED_NETWORKS = [  # a malformed CIDR stops the process at start, not at the first scrape
+    ipaddress.ip_network(cidr.strip(), strict=False)
+    for cidr in os.environ.get("SCFM_METRICS_ALLOWED_NETWORKS", "").split(",")
+    if cidr.strip()
+]
+# More prometheus-client multiprocess directories on this host that /metrics sums with its own
+# PROMETHEUS_MULTIPROC_DIR (comma-separated; `manage.py serve` gives its worker's)
+SCFM_METRICS_EXTRA_DIRS = os.environ.get("SCFM_METRICS_EXTRA_DIRS", "")
+# A Celery worker serves its processes' counters on this port (unset: not served), on this address
+SCFM_WORKER_METRICS_PORT = int(os.environ.get("SCFM_WORKER_METRICS_PORT") or 0)
+SCFM_WORKER_METRICS_ADDR = os.environ.get("SCFM_WORKER_METRICS_ADDR", "0.0.0.0")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():  # prometheus-client opens its files there as apps load
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:  # set but empty (an .env line left blank) would still switch prometheus-client to multiprocess mode
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready checks migrations; no per-process gauge of them
 
 # Error reporting: Sentry for the web and the workers, on only when SENTRY_DSN is set.
 SENTRY_DSN = os.environ.get("SENTRY_DSN") or None

@@ -33,6 +33,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),
+    path("", include("scfm.api.metrics")),  # /metrics
 ]
 
 handler400 = "scfm.api.exceptions.json_bad_request"

@@ -49,6 +49,9 @@ class CreateResult:
     remote_direction: str | None = None
     response: dict = field(default_factory=dict)
     error_message: str | None = None
+    # why it failed, for the provider-errors metric (phone_calls/metrics.py): the provider's error code as a string
+    # ("21211"), "network" when it could not be reached or did not answer, None when accepted or not known
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -150,12 +150,14 @@ class TwilioProvider(Provider):
             call = self.client().calls.create(**kwargs)
         except TwilioRestException as error:
             message = f"{error.msg} (code {error.code}, HTTP {error.status})"
-            return CreateResult(create_error_outcome(error.status, error.code), error_message=message)
+            outcome = create_error_outcome(error.status, error.code)
+            code = str(error.code) if error.code not in (None, "") else None
+            return CreateResult(outcome, error_message=message, error_code=code)
         except requests.RequestException as error:
             # unreachable (refused, unresolvable, connect timeout): never sent; the account cannot dial at all
             outcome = CreateOutcome.ACCOUNT_FAULT if never_sent(error) else CreateOutcome.UNKNOWN
             logger.warning("%s create for phone call %s: %s (%s)", self.name, phone_call.pk, error, outcome)
-            return CreateResult(outcome, error_message=f"{type(error).__name__}: {error}")
+            return CreateResult(outcome, error_message=f"{type(error).__name__}: {error}", error_code="network")
         except TwilioException as error:
             return CreateResult(CreateOutcome.UNKNOWN, error_message=str(error))
         return CreateResult(
