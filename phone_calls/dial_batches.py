@@ -1,0 +1,330 @@
+"""Dialling claimed calls in batches: one set-based dispatch stamp, the create requests sent concurrently over the
+account's pooled keep-alive client, one set-based write of what the provider answered.
+
+`phone_calls_dial_batch` (the `dial_batch` task, the paced dispatcher and, for one call, dialling.py) does three
+steps, each its own transaction:
+
+1. **Stamp** (`_stamp`): lock the batch's rows (by id order), put back in line the calls that must not be dialled
+   now (claimed before the account's dialling paused, or their callout stopped running), stamp `dispatched_at` on
+   the rest and commit *before* any request leaves: a redelivered or duplicated task finds the stamp and dials
+   nobody twice.
+2. **Send** (`_send_all`): up to DIAL_THREADS create requests at once over `providers.twilio.pooled_client`. Before
+   each request a `_Gate` re-reads, at most every RECHECK_SECONDS, whether the callouts still run and the account is
+   not paused, so pause and stop take effect within a second; the first account fault (providers/base.py) closes the
+   gate for the rest of the batch. A call not sent goes back to `created` (no attempt used). With `send_at` (the
+   paced dispatcher's slots, epoch seconds) each request waits for its slot.
+3. **Record** (`_record`): lock the rows again, apply each answer (the same rules as providers/base.py lists:
+   accepted -> remotely_queued, rejected -> errored, account fault -> back in line and the account paused, retry ->
+   back in line after RETRY_AFTER_SECONDS, unknown -> left for a callback or the sweep), one UPDATE for all, the
+   callout counters per (old, new) status in one INSERT ... SELECT each (callouts/counters.py).
+
+A worker killed between 1 and 3 leaves stamped calls with no answer recorded; polling.phone_calls_sweep_queued
+asks the provider about them after UNRECORDED_AFTER (polling.py) and redials those it never received.
+"""
+
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Account
+from callouts.counters import counts_add_for_calls
+from callouts.models import Callout
+from callouts.outcomes import participation_attempt_ended
+
+from .dialling_pauses import account_dialling_pause, account_dialling_resume
+from .models import PhoneCall
+from .providers.base import CreateOutcome, CreateResult, Provider
+from .providers.registry import provider_for_account
+from .providers.twilio import DIAL_POOL_SIZE
+from .statuses import PhoneCallStatus
+
+logger = logging.getLogger(__name__)
+
+DIAL_BATCH_SIZE = 50  # calls per dial_batch task
+DIAL_THREADS = DIAL_POOL_SIZE  # create requests in flight at once per process (one pooled connection each)
+RECHECK_SECONDS = 0.5  # how stale the gate's view of pause / stop may get while a batch is sent
+SEND_DEADLINE_SECONDS = 60.0  # no request starts this long after the stamp (the sweep relies on it: polling.py)
+RETRY_AFTER_SECONDS = 15
+NOT_SENT = CreateResult(CreateOutcome.RETRY, error_message=None)  # marker: the gate kept this call back
+
+
+def webhook_url(phone_call: PhoneCall) -> str:
+    """Our callback URL for a call (Url and StatusCallback); phone_call_id correlates before the SID is stored."""
+    return f"{settings.SCFM_PUBLIC_URL}/twilio_webhooks/phone_call_events?{urlencode({'phone_call_id': phone_call.pk})}"
+
+
+def call_request_params(phone_call: PhoneCall) -> dict:
+    """Twilio calls.create params: the call's remote_request_params, To = msisdn, From / Url / StatusCallback
+    defaulting to the account's from_phone_number and our webhook."""
+    url = webhook_url(phone_call)
+    params = {
+        "from": phone_call.account.setting("from_phone_number"),
+        "url": url,
+        "status_callback": url,
+        **(phone_call.remote_request_params or {}),
+    }
+    params["to"] = phone_call.msisdn
+    return params
+
+
+@dataclass
+class BatchResult:
+    """What one batch did: calls whose request the provider answered (`sent`; `answered`: accepted or refused, so
+    dialled), put back in line (not sent, or the provider asked for later), and skipped (gone, already stamped or
+    dialled, so nobody is dialled twice)."""
+
+    sent: list[int]
+    answered: list[int]
+    put_back: list[int]
+    skipped: list[int]
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _reset_executor() -> None:
+    global _executor
+    _executor = None
+
+
+os.register_at_fork(after_in_child=_reset_executor)  # threads do not survive a fork
+
+
+def executor() -> ThreadPoolExecutor:
+    """The process's pool of DIAL_THREADS sender threads (created on first use, again after a fork)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=DIAL_THREADS, thread_name_prefix="scfm-dial")
+        return _executor
+
+
+def phone_calls_dial_batch(
+    *, phone_call_ids: list[int], check_callout: bool = True, send_at: dict[int, float] | None = None
+) -> BatchResult:
+    """Stamp, dial and record `phone_call_ids` (any accounts); see the module docstring. `check_callout` False for
+    calls queued by hand (the `queue` event, PhoneCallQueue batches), whose callout need not be running."""
+    stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
+    answered: list[int] = []
+    sent: list[int] = []
+    by_account: dict[int, list[PhoneCall]] = defaultdict(list)
+    for call in stamped:
+        by_account[call.account_id].append(call)
+    for calls in by_account.values():
+        account = calls[0].account
+        probe = account.dialling_paused_at is not None
+        try:
+            provider: Provider | None = provider_for_account(account)
+        except ValueError as error:  # an unknown provider name: the account's configuration
+            provider = None
+            results = [(call, CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))) for call in calls]
+        else:
+            gate = _Gate(account, calls, check_callout)
+            results = _send_all(provider, calls, gate, send_at or {})
+        recorded = _record(results, provider, probe=probe)
+        answered += recorded.answered
+        sent += recorded.sent
+        put_back += recorded.put_back
+    return BatchResult(sent=sent, answered=answered, put_back=put_back, skipped=skipped)
+
+
+@transaction.atomic
+def _stamp(phone_call_ids: list[int], check_callout: bool) -> tuple[list[PhoneCall], list[int], list[int]]:
+    """Lock the calls; put back those that must not be dialled now; stamp `dispatched_at` on the others. Returns
+    (stamped calls, put back ids, skipped ids)."""
+    calls = list(
+        PhoneCall.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(pk__in=phone_call_ids)
+        .order_by("pk")
+    )
+    found = {call.pk for call in calls}
+    skipped = [pk for pk in phone_call_ids if pk not in found]
+    if skipped:
+        logger.info("dialling phone calls %s skipped: the calls no longer exist", skipped)
+    ready = []
+    for call in calls:
+        if call.status != PhoneCallStatus.QUEUED or call.dispatched_at or call.remote_call_id:
+            skipped.append(call.pk)
+        else:
+            ready.append(call)
+    running = _running_callouts({call.callout_id for call in ready}) if check_callout else None
+    now = timezone.now()
+    back, stamped = [], []
+    for call in ready:
+        paused_at = call.account.dialling_paused_at
+        if paused_at is not None and call.updated_at <= paused_at:  # claimed before the pause: not a probe
+            back.append(call.pk)
+        elif running is not None and call.callout_id and call.callout_id not in running:
+            back.append(call.pk)
+        else:
+            call.dispatched_at = now
+            stamped.append(call)
+    _put_back(back, now=now)
+    PhoneCall.objects.filter(pk__in=[call.pk for call in stamped]).update(dispatched_at=now, updated_at=now)
+    return stamped, back, skipped
+
+
+def _running_callouts(callout_ids: set) -> set[int]:
+    return set(
+        Callout.objects.filter(pk__in=[pk for pk in callout_ids if pk], status=Callout.Status.RUNNING).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def _put_back(phone_call_ids: list[int], *, now, **fields) -> None:
+    """The `requeue` transition (queued -> created, no attempt used) of calls locked by the caller, in one UPDATE,
+    with their counters."""
+    if not phone_call_ids:
+        return
+    moved = PhoneCall.objects.filter(pk__in=phone_call_ids, status=PhoneCallStatus.QUEUED)
+    counts_add_for_calls(moved, PhoneCallStatus.QUEUED, PhoneCallStatus.CREATED)
+    PhoneCall.objects.filter(pk__in=phone_call_ids, status=PhoneCallStatus.QUEUED).update(
+        status=PhoneCallStatus.CREATED, updated_at=now, lock_version=F("lock_version") + 1, **fields
+    )
+
+
+class _Gate:
+    """Whether the batch may still send: its callouts running, the account not paused since the stamp, no account
+    fault seen, the send deadline not passed. The sender threads only read it; the batch's own thread re-reads the
+    database (`refresh`) at most every RECHECK_SECONDS while it waits for them."""
+
+    def __init__(self, account: Account, calls: list[PhoneCall], check_callout: bool):
+        self.account_id = account.pk
+        self.paused_at = account.dialling_paused_at
+        self.callout_ids = {call.callout_id for call in calls if call.callout_id} if check_callout else set()
+        self.running = frozenset(self.callout_ids)
+        self.closed = False
+        self.checked = time.monotonic()
+        self.deadline = self.checked + SEND_DEADLINE_SECONDS
+
+    def close(self) -> None:
+        self.closed = True
+
+    def refresh(self) -> None:
+        """Re-read pause and stop (the batch's thread only: the reads use its database connection)."""
+        if self.closed or time.monotonic() - self.checked < RECHECK_SECONDS:
+            return
+        self.checked = time.monotonic()
+        paused_at = Account.objects.filter(pk=self.account_id).values_list("dialling_paused_at", flat=True).first()
+        if paused_at is not None and paused_at != self.paused_at:
+            self.closed = True  # another batch met an account fault: stop, the probe will resume
+        if self.callout_ids:
+            self.running = frozenset(_running_callouts(self.callout_ids))
+
+    def allows(self, call: PhoneCall) -> bool:
+        if time.monotonic() > self.deadline:
+            self.closed = True
+        return not self.closed and (not call.callout_id or not self.callout_ids or call.callout_id in self.running)
+
+
+def _send_all(
+    provider: Provider, calls: list[PhoneCall], gate: _Gate, send_at: dict[int, float]
+) -> list[tuple[PhoneCall, CreateResult]]:
+    """Send the calls' create requests from the process's sender threads (each at its `send_at` slot, if any),
+    refreshing the gate while it waits; the answers in the calls' order."""
+    pool = executor()
+    futures: list[Future] = []
+    for call in calls:
+        slot = send_at.get(call.pk)
+        while slot is not None and slot > time.time():
+            time.sleep(min(slot - time.time(), RECHECK_SECONDS))
+            gate.refresh()
+        futures.append(pool.submit(_send_one, provider, call, gate))
+    while wait(futures, timeout=RECHECK_SECONDS).not_done:
+        gate.refresh()
+    return [(call, future.result()) for call, future in zip(calls, futures, strict=True)]
+
+
+def _send_one(provider: Provider, call: PhoneCall, gate: _Gate) -> CreateResult:
+    if not gate.allows(call):
+        return NOT_SENT
+    result = provider.create_call(call, call_request_params(call))
+    if result.outcome == CreateOutcome.ACCOUNT_FAULT:
+        gate.close()
+    return result
+
+
+@transaction.atomic
+def _record(results: list[tuple[PhoneCall, CreateResult]], provider: Provider | None, *, probe: bool) -> BatchResult:
+    """Apply the provider's answers under the rows' locks: one UPDATE of every call, the counters per move."""
+    answers = {call.pk: result for call, result in results}
+    calls = list(PhoneCall.objects.select_for_update().filter(pk__in=list(answers)).order_by("pk"))
+    now = timezone.now()
+    fields = {"updated_at", "lock_version"}
+    moves: dict[tuple[str, str], list[int]] = defaultdict(list)
+    answered, back, ended, accepted, sent = [], [], [], [], []
+    fault_reason = None
+    for call in calls:
+        result, previous = answers[call.pk], call.status
+        call.updated_at = now
+        call.lock_version = F("lock_version") + 1
+        if result is not NOT_SENT:
+            sent.append(call.pk)
+        if result is NOT_SENT:
+            if call.status == PhoneCallStatus.QUEUED:
+                call.requeue()
+                call.dispatched_at = None
+                fields |= {"status", "dispatched_at"}
+                back.append(call.pk)
+        elif result.outcome in (CreateOutcome.ACCEPTED, CreateOutcome.REJECTED):
+            call.remote_call_id = result.remote_call_id
+            call.remote_queue_response = result.response
+            call.remote_error_message = result.error_message
+            call.remote_direction = call.remote_direction or result.remote_direction
+            call.remotely_queued_at = now
+            call.remote_status = call.remote_status or result.remote_status  # a callback may have told us more
+            fields |= {"remote_call_id", "remote_queue_response", "remote_error_message", "remote_direction"}
+            fields |= {"remotely_queued_at", "remote_status", "status"}
+            if call.status == PhoneCallStatus.QUEUED:
+                call.queue_remote()
+            answered.append(call.pk)
+            if result.outcome == CreateOutcome.ACCEPTED:
+                accepted.append(call)
+        elif result.outcome in (CreateOutcome.ACCOUNT_FAULT, CreateOutcome.RETRY):
+            if call.status == PhoneCallStatus.QUEUED:  # back in line, no attempt used
+                call.requeue()
+                call.dispatched_at = None
+                call.queue_after = (
+                    None if result.outcome == CreateOutcome.ACCOUNT_FAULT else now + timedelta(seconds=RETRY_AFTER_SECONDS)
+                )
+                fields |= {"status", "dispatched_at", "queue_after"}
+                back.append(call.pk)
+            call.remote_error_message = result.error_message
+            fields.add("remote_error_message")
+            if result.outcome == CreateOutcome.ACCOUNT_FAULT:
+                fault_reason = result.error_message or ""
+        else:  # UNKNOWN: may have been dialled; a callback or the sweep settles it, never a blind second dial
+            call.remote_error_message = result.error_message
+            fields.add("remote_error_message")
+        if call.status != previous:
+            moves[(previous, call.status)].append(call.pk)
+        if call.status == PhoneCallStatus.ERRORED and previous != call.status:
+            ended.append(call)
+    if calls:
+        PhoneCall.objects.bulk_update(calls, sorted(fields))
+    for (old, new), ids in moves.items():
+        counts_add_for_calls(PhoneCall.objects.filter(pk__in=ids), old, new, now=now)
+    for call in ended:  # a refused dial ends the attempt (errored is not retried)
+        if call.callout_participation_id and call.callout_id:
+            participation_attempt_ended(participation_id=call.callout_participation_id, callout_id=call.callout_id)
+    if calls and fault_reason is not None:
+        account_dialling_pause(account_id=calls[0].account_id, reason=fault_reason, now=now)
+    elif calls and probe and answered:  # the provider took the account's request: dialling may resume
+        account_dialling_resume(account_id=calls[0].account_id)
+    if accepted and provider is not None:
+        transaction.on_commit(lambda: [provider.call_accepted(call) for call in accepted])
+    return BatchResult(sent=sent, answered=answered, put_back=back, skipped=[])
