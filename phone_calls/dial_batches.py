@@ -116,28 +116,59 @@ def phone_calls_dial_batch(
 ) -> BatchResult:
     """Stamp, dial and record `phone_call_ids` (any accounts); see the module docstring. `check_callout` False for
     calls queued by hand (the `queue` event, PhoneCallQueue batches), whose callout need not be running."""
-    stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
-    answered: list[int] = []
-    sent: list[int] = []
-    by_account: dict[int, list[PhoneCall]] = defaultdict(list)
-    for call in stamped:
-        by_account[call.account_id].append(call)
-    for calls in by_account.values():
-        account = calls[0].account
-        probe = account.dialling_paused_at is not None
-        try:
-            provider: Provider | None = provider_for_account(account)
-        except ValueError as error:  # an unknown provider name: the account's configuration
-            provider = None
-            results = [(call, CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))) for call in calls]
-        else:
+    sending = SentBatch.start(phone_call_ids, check_callout=check_callout, send_at=send_at)
+    return sending.finish()
+
+
+class SentBatch:
+    """A batch whose requests are on their way: `start` stamps the calls and hands their requests to the sender
+    threads (waiting for each slot of `send_at`); `finish` waits for the answers and records them. The paced
+    dispatcher starts the next batch before it finishes the last, so recording never delays a slot."""
+
+    def __init__(self, skipped: list[int], put_back: list[int]):
+        self.skipped = skipped
+        self.put_back = put_back
+        self.sending: list[tuple[Provider | None, bool, _Gate | None, list[PhoneCall], list[Future]]] = []
+
+    @classmethod
+    def start(
+        cls, phone_call_ids: list[int], *, check_callout: bool = True, send_at: dict[int, float] | None = None
+    ) -> "SentBatch":
+        stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
+        batch = cls(skipped, put_back)
+        by_account: dict[int, list[PhoneCall]] = defaultdict(list)
+        for call in sorted(stamped, key=lambda call: (send_at or {}).get(call.pk, 0.0)):
+            by_account[call.account_id].append(call)
+        for calls in by_account.values():
+            account = calls[0].account
+            probe = account.dialling_paused_at is not None
+            try:
+                provider: Provider | None = provider_for_account(account)
+            except ValueError as error:  # an unknown provider name: the account's configuration
+                fault = CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))
+                batch.sending.append((None, probe, None, calls, [_done(fault) for _ in calls]))
+                continue
             gate = _Gate(account, calls, check_callout)
-            results = _send_all(provider, calls, gate, send_at or {})
-        recorded = _record(results, provider, probe=probe)
-        answered += recorded.answered
-        sent += recorded.sent
-        put_back += recorded.put_back
-    return BatchResult(sent=sent, answered=answered, put_back=put_back, skipped=skipped)
+            batch.sending.append((provider, probe, gate, calls, _submit_all(provider, calls, gate, send_at or {})))
+        return batch
+
+    def finish(self) -> BatchResult:
+        result = BatchResult(sent=[], answered=[], put_back=list(self.put_back), skipped=list(self.skipped))
+        for provider, probe, gate, calls, futures in self.sending:
+            while gate is not None and wait(futures, timeout=RECHECK_SECONDS).not_done:
+                gate.refresh()
+            recorded = _record([(c, f.result()) for c, f in zip(calls, futures, strict=True)], provider, probe=probe)
+            result.sent += recorded.sent
+            result.answered += recorded.answered
+            result.put_back += recorded.put_back
+        self.sending = []
+        return result
+
+
+def _done(result: CreateResult) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 @transaction.atomic
@@ -152,8 +183,8 @@ def _stamp(phone_call_ids: list[int], check_callout: bool) -> tuple[list[PhoneCa
     )
     found = {call.pk for call in calls}
     skipped = [pk for pk in phone_call_ids if pk not in found]
-    if skipped:
-        logger.info("dialling phone calls %s skipped: the calls no longer exist", skipped)
+    for pk in skipped:
+        logger.info("dialling phone call %s skipped: the call no longer exists", pk)
     ready = []
     for call in calls:
         if call.status != PhoneCallStatus.QUEUED or call.dispatched_at or call.remote_call_id:
@@ -231,22 +262,22 @@ class _Gate:
         return not self.closed and (not call.callout_id or not self.callout_ids or call.callout_id in self.running)
 
 
-def _send_all(
-    provider: Provider, calls: list[PhoneCall], gate: _Gate, send_at: dict[int, float]
-) -> list[tuple[PhoneCall, CreateResult]]:
-    """Send the calls' create requests from the process's sender threads (each at its `send_at` slot, if any),
-    refreshing the gate while it waits; the answers in the calls' order."""
+def _submit_all(provider: Provider, calls: list[PhoneCall], gate: _Gate, send_at: dict[int, float]) -> list[Future]:
+    """Hand the calls' create requests to the process's sender threads, each at its `send_at` slot (if any),
+    refreshing the gate while it waits. Unpaced, the first request goes alone and the rest follow its answer, so a
+    provider refusing the account costs one refused request per batch, not DIAL_THREADS."""
     pool = executor()
     futures: list[Future] = []
-    for call in calls:
+    for index, call in enumerate(calls):
         slot = send_at.get(call.pk)
         while slot is not None and slot > time.time():
             time.sleep(min(slot - time.time(), RECHECK_SECONDS))
             gate.refresh()
         futures.append(pool.submit(_send_one, provider, call, gate))
-    while wait(futures, timeout=RECHECK_SECONDS).not_done:
-        gate.refresh()
-    return [(call, future.result()) for call, future in zip(calls, futures, strict=True)]
+        if index == 0 and slot is None and len(calls) > 1:
+            while wait(futures, timeout=RECHECK_SECONDS).not_done:
+                gate.refresh()
+    return futures
 
 
 def _send_one(provider: Provider, call: PhoneCall, gate: _Gate) -> CreateResult:

@@ -14,7 +14,7 @@ from django.conf import settings
 from callouts import selectors as callout_selectors
 from scfm.health import scheduler_tick_record
 
-from . import dialling, dispatch, leases, polling
+from . import dial_batches, dialling, dispatch, leases, polling
 from .providers import simulator_outcomes
 from .recordings import recording_audio_fetch
 
@@ -47,6 +47,14 @@ def dispatch_account_calls(account_id: int) -> int:
 def queue_remote_call(phone_call_id: int, check_callout: bool = True) -> None:
     """Dial one queued call (does nothing if it was already dialled: the dispatch stamp guards it)."""
     dialling.phone_call_queue_remote(phone_call_id=phone_call_id, check_callout=check_callout)
+
+
+@shared_task(name="phone_calls.tasks.dial_batch", acks_late=True, ignore_result=True)
+def dial_batch(phone_call_ids: list[int], check_callout: bool = True, send_at: list[float] | None = None) -> None:
+    """Dial a batch of queued calls concurrently (dial_batches.py); `send_at`: each call's paced send slot (epoch
+    seconds, in the order of `phone_call_ids`). Calls already stamped or dialled are skipped: the stamp guards them."""
+    slots = dict(zip(phone_call_ids, send_at, strict=True)) if send_at else None
+    dial_batches.phone_calls_dial_batch(phone_call_ids=phone_call_ids, check_callout=check_callout, send_at=slots)
 
 
 @shared_task(name="phone_calls.tasks.fetch_remote_call", acks_late=True, ignore_result=True)

@@ -15,6 +15,7 @@ KNOWN_NAMES = {
     "batch_operations.tasks.run_batch_operation",
     "contacts.tasks.contact_import_run_task",
     "phone_calls.recording_tasks.recording_audio_fetch_task",
+    "phone_calls.tasks.dial_batch",
     "phone_calls.tasks.dispatch_account_calls",
     "phone_calls.tasks.fetch_remote_call",
     "phone_calls.tasks.queue_remote_call",
