@@ -13,7 +13,7 @@ steps, each its own transaction:
    not paused, so pause and stop take effect within a second; the first account fault (providers/base.py) closes the
    gate for the rest of the batch. A call not sent goes back to `created` (no attempt used). With `send_at` (the
    paced dispatcher's slots, epoch seconds) each request waits for its slot.
-3. **Record** (`_record`): lock the rows again, apply each answer (the same rules as providers/base.py lists:
+3. **Record** (`answers_record`): lock the rows again, apply each answer (the same rules as providers/base.py lists:
    accepted -> remotely_queued, rejected -> errored, account fault -> back in line and the account paused, retry ->
    back in line after RETRY_AFTER_SECONDS, unknown -> left for a callback or the sweep), one UPDATE for all, the
    callout counters per (old, new) status in one INSERT ... SELECT each (callouts/counters.py).
@@ -157,7 +157,7 @@ class SentBatch:
         for provider, probe, gate, calls, futures in self.sending:
             while gate is not None and wait(futures, timeout=RECHECK_SECONDS).not_done:
                 gate.refresh()
-            recorded = _record([(c, f.result()) for c, f in zip(calls, futures, strict=True)], provider, probe=probe)
+            recorded = answers_record([(c, f.result()) for c, f in zip(calls, futures, strict=True)], provider, probe=probe)
             result.sent += recorded.sent
             result.answered += recorded.answered
             result.put_back += recorded.put_back
@@ -290,7 +290,7 @@ def _send_one(provider: Provider, call: PhoneCall, gate: _Gate) -> CreateResult:
 
 
 @transaction.atomic
-def _record(results: list[tuple[PhoneCall, CreateResult]], provider: Provider | None, *, probe: bool) -> BatchResult:
+def answers_record(results: list[tuple[PhoneCall, CreateResult]], provider: Provider | None, *, probe: bool) -> BatchResult:
     """Apply the provider's answers under the rows' locks: one UPDATE of every call, the counters per move."""
     answers = {call.pk: result for call, result in results}
     calls = list(PhoneCall.objects.select_for_update().filter(pk__in=list(answers)).order_by("pk"))

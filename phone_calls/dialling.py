@@ -10,7 +10,7 @@ While the account's dialling is paused (dialling_pauses.py), a call claimed befo
 `created` undialled; the probe (claimed after it) is dialled, and its answer ends or keeps the pause.
 """
 
-from .dial_batches import RETRY_AFTER_SECONDS, _record, call_request_params, phone_calls_dial_batch, webhook_url
+from .dial_batches import RETRY_AFTER_SECONDS, answers_record, call_request_params, phone_calls_dial_batch, webhook_url
 from .models import PhoneCall
 from .providers.base import CreateResult, Provider
 
@@ -34,5 +34,5 @@ def _record_create_result(
 ) -> PhoneCall:
     """Apply the provider's answer to one call (benchmarks and tests record answers they made up)."""
     call = PhoneCall.objects.get(pk=phone_call_id)
-    _record([(call, result)], provider, probe=probe)
+    answers_record([(call, result)], provider, probe=probe)
     return PhoneCall.objects.get(pk=phone_call_id)

@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 CLAIM_BATCH_SIZE = 500
 CAPACITY_POLL_SECONDS = 0.25
 PACED_HORIZON = timedelta(seconds=0.5)  # a paced claim takes the slots that start within this
+PACED_LEAD = timedelta(seconds=0.05)  # a fresh schedule starts this late: the stamp commits before the first slot
 # Slots are 1/r apart plus this fraction: a create request's latency varies by milliseconds, and at exactly 1/r the
 # (r+1)-th call of the first second would land inside it whenever it travels faster than the first (issue 13's
 # "first second at most the rate"). 1 % of the rate is well within the ±5 % asked of every 10-second window.
@@ -97,7 +98,7 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE, in
     wanted = min(capacity, batch_size)
     rate = max_calls_per_second(account)
     interval = timedelta(seconds=(1 + PACING_MARGIN) / rate) if rate else timedelta(0)
-    first_slot = now
+    first_slot = now + PACED_LEAD
     if rate:
         # a slot missed by at most one interval is kept (so a second holds at most r + 1 calls); after a longer
         # gap the schedule starts anew from now, never catching up in a burst

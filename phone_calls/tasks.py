@@ -14,7 +14,7 @@ from django.conf import settings
 from callouts import selectors as callout_selectors
 from scfm.health import scheduler_tick_record
 
-from . import dial_batches, dialling, dispatch, leases, polling
+from . import dial_batches, dialling, dispatch, leases, polling, unrecorded
 from .providers import simulator_outcomes
 from .recordings import recording_audio_fetch
 
@@ -63,6 +63,12 @@ def fetch_remote_call(phone_call_id: int) -> None:
     polling.phone_call_fetch_remote(phone_call_id=phone_call_id)
 
 
+@shared_task(name="phone_calls.tasks.find_unrecorded_call", acks_late=True, ignore_result=True)
+def find_unrecorded_call(phone_call_id: int) -> None:
+    """Ask the provider whether a stamped call whose answer was lost was created; record it or put it back in line."""
+    unrecorded.phone_call_find_unrecorded(phone_call_id=phone_call_id)
+
+
 @shared_task(name="phone_calls.tasks.simulate_call_outcome", acks_late=True, ignore_result=True)
 def simulate_call_outcome(phone_call_id: int) -> None:
     """The simulator provider's delayed status callback for one call."""
@@ -81,8 +87,15 @@ def scheduler_tick() -> None:
         dispatch.account_dispatch_kick(account_id)
     fetched = polling.phone_calls_stale_fetch_enqueue()
     requeued, expired = polling.phone_calls_sweep_queued()
-    if fetched or requeued or expired:
-        logger.info("scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired", fetched, requeued, expired)
+    looked_up = unrecorded.phone_calls_unrecorded_enqueue()
+    if fetched or requeued or expired or looked_up:
+        logger.info(
+            "scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired, %s unanswered calls looked up",
+            fetched,
+            requeued,
+            expired,
+            looked_up,
+        )
     scheduler_tick_record()  # read by /health (scfm.health.SchedulerTick)
 
 

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -138,6 +139,10 @@ def pooled_client(account_sid: str, auth_token: str, api_base_url: str | None, t
         return client
 
 
+FIND_PAGE_SIZE = 50
+FIND_CLOCK_SKEW = timedelta(minutes=1)
+
+
 def _duration(value) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -199,6 +204,27 @@ class TwilioProvider(Provider):
             remote_direction=call.direction,
             response=call_properties(call),
         )
+
+    def calls_created_to(self, msisdn: str, since) -> list[CreateResult]:
+        """Calls.list by To (newest first, one page of FIND_PAGE_SIZE) created since `since` less FIND_CLOCK_SKEW
+        (our clock and the provider's may differ)."""
+        if not (self.account_sid and self.auth_token):
+            raise ProviderError(f"{self.name} credentials are not configured")
+        try:
+            calls = self.client().calls.list(to=msisdn, limit=FIND_PAGE_SIZE, page_size=FIND_PAGE_SIZE)
+        except (TwilioException, requests.RequestException) as error:
+            raise ProviderError(str(error)) from error
+        return [
+            CreateResult(
+                CreateOutcome.ACCEPTED,
+                remote_call_id=call.sid,
+                remote_status=call.status,
+                remote_direction=call.direction,
+                response=call_properties(call),
+            )
+            for call in calls
+            if call.to == msisdn and call.date_created is not None and call.date_created >= since - FIND_CLOCK_SKEW
+        ]
 
     def fetch_call(self, remote_call_id: str) -> FetchResult:
         if not (self.account_sid and self.auth_token):

@@ -18,6 +18,7 @@ KNOWN_NAMES = {
     "phone_calls.tasks.dial_batch",
     "phone_calls.tasks.dispatch_account_calls",
     "phone_calls.tasks.fetch_remote_call",
+    "phone_calls.tasks.find_unrecorded_call",
     "phone_calls.tasks.queue_remote_call",
     "phone_calls.tasks.scheduler_tick",
     "phone_calls.tasks.simulate_call_outcome",
