@@ -120,24 +120,44 @@ def phone_calls_dial_batch(
     return sending.finish()
 
 
+@dataclass
+class _Leg:
+    """One account's part of a batch: its provider, whether it is the paused account's probe, its gate, its calls
+    and their requests' futures (filled by `submitter` when the requests are handed over in the background)."""
+
+    provider: Provider | None
+    probe: bool
+    gate: "_Gate | None"
+    calls: list[PhoneCall]
+    futures: list[Future]
+    submitter: threading.Thread | None = None
+
+
 class SentBatch:
     """A batch whose requests are on their way: `start` stamps the calls and hands their requests to the sender
-    threads (waiting for each slot of `send_at`); `finish` waits for the answers and records them. The paced
-    dispatcher starts the next batch before it finishes the last, so recording never delays a slot."""
+    threads, each at its slot of `send_at` (with `background`, a thread of the batch's own waits for the slots, so
+    the caller goes on at once); `finish` waits for the answers and records them. The paced dispatcher claims and
+    starts the next batch while the last one's slots are still ahead, so nothing it does delays a slot."""
 
     def __init__(self, skipped: list[int], put_back: list[int]):
         self.skipped = skipped
         self.put_back = put_back
-        self.sending: list[tuple[Provider | None, bool, _Gate | None, list[PhoneCall], list[Future]]] = []
+        self.legs: list[_Leg] = []
 
     @classmethod
     def start(
-        cls, phone_call_ids: list[int], *, check_callout: bool = True, send_at: dict[int, float] | None = None
+        cls,
+        phone_call_ids: list[int],
+        *,
+        check_callout: bool = True,
+        send_at: dict[int, float] | None = None,
+        background: bool = False,
     ) -> "SentBatch":
+        slots = send_at or {}
         stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
         batch = cls(skipped, put_back)
         by_account: dict[int, list[PhoneCall]] = defaultdict(list)
-        for call in sorted(stamped, key=lambda call: (send_at or {}).get(call.pk, 0.0)):
+        for call in sorted(stamped, key=lambda call: slots.get(call.pk, 0.0)):
             by_account[call.account_id].append(call)
         for calls in by_account.values():
             account = calls[0].account
@@ -146,22 +166,46 @@ class SentBatch:
                 provider: Provider | None = provider_for_account(account)
             except ValueError as error:  # an unknown provider name: the account's configuration
                 fault = CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))
-                batch.sending.append((None, probe, None, calls, [_done(fault) for _ in calls]))
+                batch.legs.append(_Leg(None, probe, None, calls, [_done(fault) for _ in calls]))
                 continue
-            gate = _Gate(account, calls, check_callout)
-            batch.sending.append((provider, probe, gate, calls, _submit_all(provider, calls, gate, send_at or {})))
+            leg = _Leg(provider, probe, _Gate(account, calls, check_callout), calls, [])
+            if background:
+                leg.submitter = threading.Thread(
+                    target=_submit_all, args=(leg, slots), kwargs={"refresh": False}, name="scfm-dial-slots"
+                )
+                leg.submitter.start()
+            else:
+                _submit_all(leg, slots, refresh=True)
+            batch.legs.append(leg)
         return batch
+
+    def sent_all(self) -> bool:
+        """Every request was answered (or kept back): `finish` will not wait."""
+        return all(
+            (leg.submitter is None or not leg.submitter.is_alive()) and all(f.done() for f in leg.futures)
+            for leg in self.legs
+        )
+
+    def refresh(self) -> None:
+        """Re-read pause and stop for the requests still to be sent (the caller's thread and connection)."""
+        for leg in self.legs:
+            if leg.gate is not None:
+                leg.gate.refresh()
 
     def finish(self) -> BatchResult:
         result = BatchResult(sent=[], answered=[], put_back=list(self.put_back), skipped=list(self.skipped))
-        for provider, probe, gate, calls, futures in self.sending:
-            while gate is not None and wait(futures, timeout=RECHECK_SECONDS).not_done:
-                gate.refresh()
-            recorded = answers_record([(c, f.result()) for c, f in zip(calls, futures, strict=True)], provider, probe=probe)
+        for leg in self.legs:
+            while leg.submitter is not None and leg.submitter.is_alive():
+                leg.submitter.join(timeout=RECHECK_SECONDS)
+                self.refresh()
+            while wait(leg.futures, timeout=RECHECK_SECONDS).not_done:
+                self.refresh()
+            answers = [(call, future.result()) for call, future in zip(leg.calls, leg.futures, strict=True)]
+            recorded = answers_record(answers, leg.provider, probe=leg.probe)
             result.sent += recorded.sent
             result.answered += recorded.answered
             result.put_back += recorded.put_back
-        self.sending = []
+        self.legs = []
         return result
 
 
@@ -262,22 +306,24 @@ class _Gate:
         return not self.closed and (not call.callout_id or not self.callout_ids or call.callout_id in self.running)
 
 
-def _submit_all(provider: Provider, calls: list[PhoneCall], gate: _Gate, send_at: dict[int, float]) -> list[Future]:
-    """Hand the calls' create requests to the process's sender threads, each at its `send_at` slot (if any),
-    refreshing the gate while it waits. Unpaced, the first request goes alone and the rest follow its answer, so a
-    provider refusing the account costs one refused request per batch, not DIAL_THREADS."""
-    pool = executor()
-    futures: list[Future] = []
-    for index, call in enumerate(calls):
+def _submit_all(leg: _Leg, send_at: dict[int, float], *, refresh: bool) -> None:
+    """Hand the leg's create requests to the process's sender threads, each at its `send_at` slot (if any),
+    refreshing the gate while it waits when `refresh` (not from a thread of its own: the reads need the caller's
+    connection). Unpaced, the first request goes alone and the rest follow its answer, so a provider refusing the
+    account costs one refused request per batch, not DIAL_THREADS."""
+    pool, gate = executor(), leg.gate
+    assert leg.provider is not None and gate is not None
+    for index, call in enumerate(leg.calls):
         slot = send_at.get(call.pk)
         while slot is not None and slot > time.time():
             time.sleep(min(slot - time.time(), RECHECK_SECONDS))
-            gate.refresh()
-        futures.append(pool.submit(_send_one, provider, call, gate))
-        if index == 0 and slot is None and len(calls) > 1:
-            while wait(futures, timeout=RECHECK_SECONDS).not_done:
+            if refresh:
                 gate.refresh()
-    return futures
+        leg.futures.append(pool.submit(_send_one, leg.provider, call, gate))
+        if index == 0 and slot is None and len(leg.calls) > 1:
+            while wait(leg.futures, timeout=RECHECK_SECONDS).not_done:
+                if refresh:
+                    gate.refresh()
 
 
 def _send_one(provider: Provider, call: PhoneCall, gate: _Gate) -> CreateResult:

@@ -36,7 +36,7 @@ from accounts.models import Account
 from accounts.settings import AccountSettings
 from callouts.counters import counts_add_for_calls
 
-from .dial_batches import DIAL_BATCH_SIZE, SentBatch
+from .dial_batches import DIAL_BATCH_SIZE, RECHECK_SECONDS, SentBatch
 from .dialling_pauses import account_dialling_probe_take
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
@@ -180,26 +180,32 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     holds = lease_acquire(name=lease, seconds=hold + 30, owner=owner)
     deadline = time.monotonic() + hold
     queued = 0
-    sending: SentBatch | None = None  # paced calls this loop sent, their answers not recorded yet
+    sending: list[SentBatch] = []  # paced batches this loop started, their answers not all recorded yet
     try:
         while True:
             result = phone_calls_claim(account_id=account_id, inline=holds)
-            if result.send_at:  # paced: this loop dials them, each at its slot, and records the last batch after
-                previous, sending = sending, SentBatch.start(result.phone_call_ids, send_at=result.send_at)
-                if previous is not None:
-                    previous.finish()
+            if result.send_at:  # paced: this loop dials them, each at its slot (a thread of the batch waits)
+                sending.append(SentBatch.start(result.phone_call_ids, send_at=result.send_at, background=True))
+            for batch in [batch for batch in sending if batch.sent_all()]:
+                batch.finish()
+                sending.remove(batch)
+            for batch in sending:
+                batch.refresh()
             queued += len(result.phone_call_ids)
             if not result.more or not holds or time.monotonic() >= deadline:
                 break
             if result.wait:
-                time.sleep(min(result.wait, max(deadline - time.monotonic(), 0)))
+                time.sleep(min(result.wait, RECHECK_SECONDS, max(deadline - time.monotonic(), 0)))
+        if holds:  # hand on before recording the last answers, so the next loop's first slot follows the last one
+            lease_release(name=lease, owner=owner)
+            holds = False
+            if result.more:
+                _continue_dispatching(account_id)
     finally:
-        if sending is not None:
-            sending.finish()
         if holds:
             lease_release(name=lease, owner=owner)
-    if holds and result.more:
-        _continue_dispatching(account_id)
+        for batch in sending:
+            batch.finish()
     return queued
 
 

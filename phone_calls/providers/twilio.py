@@ -15,6 +15,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from requests.adapters import HTTPAdapter
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.call import CallList  # noqa: F401 - loaded once, before a worker forks its pool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ..statuses import REMOTE_STATUS_TO_STATUS
