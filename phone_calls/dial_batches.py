@@ -152,6 +152,7 @@ class SentBatch:
         check_callout: bool = True,
         send_at: dict[int, float] | None = None,
         background: bool = False,
+        min_gap: float = 0.0,
     ) -> "SentBatch":
         slots = send_at or {}
         stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
@@ -169,13 +170,14 @@ class SentBatch:
                 batch.legs.append(_Leg(None, probe, None, calls, [_done(fault) for _ in calls]))
                 continue
             leg = _Leg(provider, probe, _Gate(account, calls, check_callout), calls, [])
+            pacer = _pacer(account.pk, min_gap) if min_gap else None
             if background:
                 leg.submitter = threading.Thread(
-                    target=_submit_all, args=(leg, slots), kwargs={"refresh": False}, name="scfm-dial-slots"
+                    target=_submit_all, args=(leg, slots, pacer), kwargs={"refresh": False}, name="scfm-dial-slots"
                 )
                 leg.submitter.start()
             else:
-                _submit_all(leg, slots, refresh=True)
+                _submit_all(leg, slots, pacer, refresh=True)
             batch.legs.append(leg)
         return batch
 
@@ -306,7 +308,36 @@ class _Gate:
         return not self.closed and (not call.callout_id or not self.callout_ids or call.callout_id in self.running)
 
 
-def _submit_all(leg: _Leg, send_at: dict[int, float], *, refresh: bool) -> None:
+class _Pacer:
+    """One account's sends in this process, at least `min_gap` seconds apart whatever their slots say: a batch
+    whose slots were missed (a busy machine holds a thread back) catches up at that pace instead of at once, so no
+    second holds more than the rate + 1. Each send reserves its moment under the lock, then waits for it."""
+
+    def __init__(self, min_gap: float):
+        self.min_gap = min_gap
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def reserve(self, slot: float) -> float:
+        with self.lock:
+            self.last = max(slot, self.last + self.min_gap)
+            return self.last
+
+
+_pacers: dict[int, _Pacer] = {}
+_pacers_lock = threading.Lock()
+os.register_at_fork(after_in_child=_pacers.clear)
+
+
+def _pacer(account_id: int, min_gap: float) -> _Pacer:
+    with _pacers_lock:
+        pacer = _pacers.get(account_id)
+        if pacer is None or pacer.min_gap != min_gap:
+            pacer = _pacers[account_id] = _Pacer(min_gap)
+        return pacer
+
+
+def _submit_all(leg: _Leg, send_at: dict[int, float], pacer: _Pacer | None = None, *, refresh: bool) -> None:
     """Hand the leg's create requests to the process's sender threads, each at its `send_at` slot (if any),
     refreshing the gate while it waits when `refresh` (not from a thread of its own: the reads need the caller's
     connection). Unpaced, the first request goes alone and the rest follow its answer, so a provider refusing the
@@ -315,6 +346,8 @@ def _submit_all(leg: _Leg, send_at: dict[int, float], *, refresh: bool) -> None:
     assert leg.provider is not None and gate is not None
     for index, call in enumerate(leg.calls):
         slot = send_at.get(call.pk)
+        if slot is not None and pacer is not None:
+            slot = pacer.reserve(slot)
         while slot is not None and slot > time.time():
             time.sleep(min(slot - time.time(), RECHECK_SECONDS))
             if refresh:

@@ -73,6 +73,7 @@ class ClaimResult:
     more: bool  # due calls remain
     wait: float = 0.0
     send_at: dict[int, float] = field(default_factory=dict)  # paced: each call's send slot (epoch seconds)
+    min_gap: float = 0.0  # paced: the least time between two sends (a late batch catches up no faster)
 
 
 @transaction.atomic
@@ -130,7 +131,9 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE, in
         transaction.on_commit(
             lambda: [dial_batch.delay(chunk, send_at=[send_at[pk] for pk in chunk] if rate else None) for chunk in chunks]
         )
-    return ClaimResult(ids, more=len(rows) == wanted, send_at=send_at if inline else {})
+    # sends at least 1/r apart (half the margin over it), so a batch whose slots were missed never bunches
+    min_gap = (1 + PACING_MARGIN / 2) / rate if rate else 0.0
+    return ClaimResult(ids, more=len(rows) == wanted, send_at=send_at if inline else {}, min_gap=min_gap)
 
 
 def phone_calls_mark_queued(*, phone_call_ids: list[int], now, **fields) -> list[int]:
@@ -185,7 +188,10 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
         while True:
             result = phone_calls_claim(account_id=account_id, inline=holds)
             if result.send_at:  # paced: this loop dials them, each at its slot (a thread of the batch waits)
-                sending.append(SentBatch.start(result.phone_call_ids, send_at=result.send_at, background=True))
+                batch = SentBatch.start(
+                    result.phone_call_ids, send_at=result.send_at, background=True, min_gap=result.min_gap
+                )
+                sending.append(batch)
             for batch in [batch for batch in sending if batch.sent_all()]:
                 batch.finish()
                 sending.remove(batch)
