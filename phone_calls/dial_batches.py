@@ -13,10 +13,11 @@ steps, each its own transaction:
    not paused, so pause and stop take effect within a second; the first account fault (providers/base.py) closes the
    gate for the rest of the batch. A call not sent goes back to `created` (no attempt used). With `send_at` (the
    paced dispatcher's slots, epoch seconds) each request waits for its slot.
-3. **Record** (`answers_record`): lock the rows again, apply each answer (the same rules as providers/base.py lists:
-   accepted -> remotely_queued, rejected -> errored, account fault -> back in line and the account paused, retry ->
-   back in line after RETRY_AFTER_SECONDS, unknown -> left for a callback or the sweep), one UPDATE for all, the
-   callout counters per (old, new) status in one INSERT ... SELECT each (callouts/counters.py).
+3. **Record** (`answers_record`, dial_answers.py): lock the rows again and apply each answer (the rules of
+   providers/base.py: accepted -> remotely_queued, rejected -> errored, account fault -> back in line and the
+   account paused, retry -> back in line after RETRY_AFTER_SECONDS, unknown -> left for a callback or the sweep),
+   one UPDATE for all, the callout counters per (old, new) status in one INSERT ... SELECT each
+   (callouts/counters.py).
 
 A worker killed between 1 and 3 leaves stamped calls with no answer recorded; polling.phone_calls_sweep_queued
 asks the provider about them after UNRECORDED_AFTER (polling.py) and redials those it never received.
@@ -29,7 +30,6 @@ import time
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -40,9 +40,8 @@ from django.utils import timezone
 from accounts.models import Account
 from callouts.counters import counts_add_for_calls
 from callouts.models import Callout
-from callouts.outcomes import participation_attempt_ended
 
-from .dialling_pauses import account_dialling_pause, account_dialling_resume
+from .dial_answers import NOT_SENT, BatchResult, answers_record
 from .models import PhoneCall
 from .providers.base import CreateOutcome, CreateResult, Provider
 from .providers.registry import provider_for_account
@@ -55,8 +54,6 @@ DIAL_BATCH_SIZE = 50  # calls per dial_batch task
 DIAL_THREADS = DIAL_POOL_SIZE  # create requests in flight at once per process (one pooled connection each)
 RECHECK_SECONDS = 0.5  # how stale the gate's view of pause / stop may get while a batch is sent
 SEND_DEADLINE_SECONDS = 60.0  # no request starts this long after the stamp (the sweep relies on it: polling.py)
-RETRY_AFTER_SECONDS = 15
-NOT_SENT = CreateResult(CreateOutcome.RETRY, error_message=None)  # marker: the gate kept this call back
 
 
 def webhook_url(phone_call: PhoneCall) -> str:
@@ -76,18 +73,6 @@ def call_request_params(phone_call: PhoneCall) -> dict:
     }
     params["to"] = phone_call.msisdn
     return params
-
-
-@dataclass
-class BatchResult:
-    """What one batch did: calls whose request the provider answered (`sent`; `answered`: accepted or refused, so
-    dialled), put back in line (not sent, or the provider asked for later), and skipped (gone, already stamped or
-    dialled, so nobody is dialled twice)."""
-
-    sent: list[int]
-    answered: list[int]
-    put_back: list[int]
-    skipped: list[int]
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -308,10 +293,17 @@ class _Gate:
         return not self.closed and (not call.callout_id or not self.callout_ids or call.callout_id in self.running)
 
 
+def _sleep_until(moment: float) -> None:
+    delay = moment - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
 class _Pacer:
     """One account's sends in this process, at least `min_gap` seconds apart whatever their slots say: a batch
     whose slots were missed (a busy machine holds a thread back) catches up at that pace instead of at once, so no
-    second holds more than the rate + 1. Each send reserves its moment under the lock, then waits for it."""
+    second holds more than the rate + 1. Each send, once its slot has come, reserves its moment under the lock (so
+    in slot order), then waits for it."""
 
     def __init__(self, min_gap: float):
         self.min_gap = min_gap
@@ -346,12 +338,12 @@ def _submit_all(leg: _Leg, send_at: dict[int, float], pacer: _Pacer | None = Non
     assert leg.provider is not None and gate is not None
     for index, call in enumerate(leg.calls):
         slot = send_at.get(call.pk)
-        if slot is not None and pacer is not None:
-            slot = pacer.reserve(slot)
         while slot is not None and slot > time.time():
             time.sleep(min(slot - time.time(), RECHECK_SECONDS))
             if refresh:
                 gate.refresh()
+        if slot is not None and pacer is not None:  # at the slot: take the next free moment (in slot order)
+            _sleep_until(pacer.reserve(time.time()))
         leg.futures.append(pool.submit(_send_one, leg.provider, call, gate))
         if index == 0 and slot is None and len(leg.calls) > 1:
             while wait(leg.futures, timeout=RECHECK_SECONDS).not_done:
@@ -366,75 +358,3 @@ def _send_one(provider: Provider, call: PhoneCall, gate: _Gate) -> CreateResult:
     if result.outcome == CreateOutcome.ACCOUNT_FAULT:
         gate.close()
     return result
-
-
-@transaction.atomic
-def answers_record(results: list[tuple[PhoneCall, CreateResult]], provider: Provider | None, *, probe: bool) -> BatchResult:
-    """Apply the provider's answers under the rows' locks: one UPDATE of every call, the counters per move."""
-    answers = {call.pk: result for call, result in results}
-    calls = list(PhoneCall.objects.select_for_update().filter(pk__in=list(answers)).order_by("pk"))
-    now = timezone.now()
-    fields = {"updated_at", "lock_version"}
-    moves: dict[tuple[str, str], list[int]] = defaultdict(list)
-    answered, back, ended, accepted, sent = [], [], [], [], []
-    fault_reason = None
-    for call in calls:
-        result, previous = answers[call.pk], call.status
-        call.updated_at = now
-        call.lock_version = F("lock_version") + 1
-        if result is not NOT_SENT:
-            sent.append(call.pk)
-        if result is NOT_SENT:
-            if call.status == PhoneCallStatus.QUEUED:
-                call.requeue()
-                call.dispatched_at = None
-                fields |= {"status", "dispatched_at"}
-                back.append(call.pk)
-        elif result.outcome in (CreateOutcome.ACCEPTED, CreateOutcome.REJECTED):
-            call.remote_call_id = result.remote_call_id
-            call.remote_queue_response = result.response
-            call.remote_error_message = result.error_message
-            call.remote_direction = call.remote_direction or result.remote_direction
-            call.remotely_queued_at = now
-            call.remote_status = call.remote_status or result.remote_status  # a callback may have told us more
-            fields |= {"remote_call_id", "remote_queue_response", "remote_error_message", "remote_direction"}
-            fields |= {"remotely_queued_at", "remote_status", "status"}
-            if call.status == PhoneCallStatus.QUEUED:
-                call.queue_remote()
-            answered.append(call.pk)
-            if result.outcome == CreateOutcome.ACCEPTED:
-                accepted.append(call)
-        elif result.outcome in (CreateOutcome.ACCOUNT_FAULT, CreateOutcome.RETRY):
-            if call.status == PhoneCallStatus.QUEUED:  # back in line, no attempt used
-                call.requeue()
-                call.dispatched_at = None
-                call.queue_after = (
-                    None if result.outcome == CreateOutcome.ACCOUNT_FAULT else now + timedelta(seconds=RETRY_AFTER_SECONDS)
-                )
-                fields |= {"status", "dispatched_at", "queue_after"}
-                back.append(call.pk)
-            call.remote_error_message = result.error_message
-            fields.add("remote_error_message")
-            if result.outcome == CreateOutcome.ACCOUNT_FAULT:
-                fault_reason = result.error_message or ""
-        else:  # UNKNOWN: may have been dialled; a callback or the sweep settles it, never a blind second dial
-            call.remote_error_message = result.error_message
-            fields.add("remote_error_message")
-        if call.status != previous:
-            moves[(previous, call.status)].append(call.pk)
-        if call.status == PhoneCallStatus.ERRORED and previous != call.status:
-            ended.append(call)
-    if calls:
-        PhoneCall.objects.bulk_update(calls, sorted(fields))
-    for (old, new), ids in moves.items():
-        counts_add_for_calls(PhoneCall.objects.filter(pk__in=ids), old, new, now=now)
-    for call in ended:  # a refused dial ends the attempt (errored is not retried)
-        if call.callout_participation_id and call.callout_id:
-            participation_attempt_ended(participation_id=call.callout_participation_id, callout_id=call.callout_id)
-    if calls and fault_reason is not None:
-        account_dialling_pause(account_id=calls[0].account_id, reason=fault_reason, now=now)
-    elif calls and probe and answered:  # the provider took the account's request: dialling may resume
-        account_dialling_resume(account_id=calls[0].account_id)
-    if accepted and provider is not None:
-        transaction.on_commit(lambda: [provider.call_accepted(call) for call in accepted])
-    return BatchResult(sent=sent, answered=answered, put_back=back, skipped=[])

@@ -10,7 +10,8 @@ While the account's dialling is paused (dialling_pauses.py), a call claimed befo
 `created` undialled; the probe (claimed after it) is dialled, and its answer ends or keeps the pause.
 """
 
-from .dial_batches import RETRY_AFTER_SECONDS, answers_record, call_request_params, phone_calls_dial_batch, webhook_url
+from .dial_answers import RETRY_AFTER_SECONDS, answers_record
+from .dial_batches import call_request_params, phone_calls_dial_batch, webhook_url
 from .models import PhoneCall
 from .providers.base import CreateResult, Provider
 

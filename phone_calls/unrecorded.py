@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from scfm.logging import phone_call_log_context
 
-from .dial_batches import NOT_SENT, SEND_DEADLINE_SECONDS, answers_record
+from .dial_answers import NOT_SENT, answers_record
+from .dial_batches import SEND_DEADLINE_SECONDS
 from .models import PhoneCall
 from .providers.base import HTTP_TIMEOUT_SECONDS, ProviderError
 from .providers.registry import PROVIDERS, accounts_on_provider, provider_for_account

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('phone_calls', '0005_callout_list_indexes'),
+        ("phone_calls", "0005_callout_list_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dispatchstate',
-            name='next_slot_at',
+            model_name="dispatchstate",
+            name="next_slot_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -11,9 +11,9 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
-from requests.adapters import HTTPAdapter
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.call import CallList  # noqa: F401 - loaded once, before a worker forks its pool
 from urllib3.exceptions import NameResolutionError, NewConnectionError

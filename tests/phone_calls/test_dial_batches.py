@@ -30,9 +30,7 @@ def account_on(fake, **settings):
 
 def queued_calls(account, count: int, callout=None) -> list[int]:
     callout = callout or CalloutFactory(account=account, status="running")
-    return [
-        PhoneCallFactory(callout_participation__callout=callout, status="queued").pk for _ in range(count)
-    ]
+    return [PhoneCallFactory(callout_participation__callout=callout, status="queued").pk for _ in range(count)]
 
 
 def statuses(ids) -> list[str]:
@@ -216,7 +214,9 @@ def test_a_lost_answer_of_a_call_the_provider_created_is_recorded_without_a_seco
 
 
 @pytest.mark.django_db
-def test_a_lost_request_that_never_arrived_is_put_back_and_dialled_once(fake_twilio, django_capture_on_commit_callbacks):
+def test_a_lost_request_that_never_arrived_is_put_back_and_dialled_once(
+    fake_twilio, django_capture_on_commit_callbacks
+):
     account = account_on(fake_twilio)
     [pk] = queued_calls(account, 1)
     stamp = timezone.now() - timedelta(minutes=5)
@@ -232,7 +232,9 @@ def test_a_lost_request_that_never_arrived_is_put_back_and_dialled_once(fake_twi
 
 
 @pytest.mark.django_db
-def test_a_call_known_to_be_another_calls_is_not_taken_for_the_lost_one(fake_twilio, django_capture_on_commit_callbacks):
+def test_a_call_known_to_be_another_calls_is_not_taken_for_the_lost_one(
+    fake_twilio, django_capture_on_commit_callbacks
+):
     account = account_on(fake_twilio)
     [earlier, pk] = queued_calls(account, 2)
     PhoneCall.objects.filter(pk=pk).update(msisdn=PhoneCall.objects.get(pk=earlier).msisdn)
@@ -253,3 +255,16 @@ def test_an_answered_or_recent_call_is_not_looked_up(fake_twilio):
     PhoneCall.objects.filter(pk=unknown).update(dispatched_at=stamp, updated_at=stamp, remote_error_message="HTTP 500")
     assert unrecorded.phone_calls_unrecorded_enqueue() == 0
     assert polling.phone_calls_sweep_queued() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_paced_batch_whose_slots_were_missed_catches_up_without_a_burst(fake_twilio):
+    account = account_on(fake_twilio)
+    ids = queued_calls(account, 6)
+    missed = time.time() - 1.0  # every slot already past: a busy machine held the batch back
+    batch = dial_batches.SentBatch.start(ids, send_at=dict.fromkeys(ids, missed), background=True, min_gap=0.1)
+    batch.finish()
+    arrivals = sorted(request.at for request in fake_twilio.create_requests())
+    assert len(arrivals) == 6
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert min(gaps) >= 0.08  # one send per min_gap, give or take the loopback's jitter
