@@ -17,7 +17,13 @@ contacts, participations and phone calls) and the callout started through callou
 
 1. pacing off (max_calls_per_second=0), `--calls` calls: time from `start` to the first call received by the fake,
    and the sustained rate at which the fake receives calls (5th to 95th percentile of arrivals, and overall);
-2. pacing at `--rate` calls/s for `--pacing-seconds`: calls received in each second, mean and stddev.
+2. pacing at `--rate` calls/s for `--pacing-seconds`: calls received in each second, mean and stddev, and issue
+   13's checks: the busiest second (<= rate + 1; also any sliding one-second window), the first second (<= rate),
+   every 10-second window within 5 % of the rate.
+
+Side by side (issue 13): run it on the other code first with `--column-out FILE --label NAME` (e.g. a checkout of
+main: `PYTHONPATH=<checkout> python <checkout>/bench/dialer.py --column-out /tmp/before.json --label "before"`),
+then here with `--before FILE`: dialer.json then holds both runs and dialer.md starts with a table of both.
 
 Writes bench/results/dialer.json and dialer.md. Workers are killed (process groups) on exit, error or Ctrl-C; the
 bench accounts and their rows are deleted unless --keep-data.
@@ -381,8 +387,8 @@ def main() -> None:
             "busy_seconds_stddev": round(pstdev(busy), 2) if busy else None,
             **pacing_figures(times, args.rate),
             "calls_in_each_second": counts,
-            "note": "seconds counted from the first call; the first holds the bucket's burst (max(rate, 1) tokens)"
-            " plus its first second, the last is partial; mean/stddev are over the seconds in between",
+            "note": "seconds counted from the first call received; the last is partial; mean/stddev are over the"
+            " seconds in between",
         }
         print(json.dumps({k: v for k, v in results["pacing"].items() if k != "calls_in_each_second"}), flush=True)
     finally:
@@ -479,6 +485,11 @@ def markdown(r: dict) -> str:
             f"stddev {pacing['per_second_stddev']}, min/max {pacing['per_second_min_max']}",
             f"- {pacing['idle_seconds']} of those seconds had no call at all; over the other seconds: mean "
             f"{pacing['busy_seconds_mean']}, stddev {pacing['busy_seconds_stddev']}",
+            f"- issue 13's checks: first second {pacing.get('first_second')} (at most the rate: "
+            f"{pacing.get('first_second_at_most_rate')}), busiest second {pacing.get('max_second')} (at most the rate "
+            f"+ 1: {pacing.get('no_second_above_rate_plus_1')}; busiest sliding one-second window "
+            f"{pacing.get('max_sliding_second')}), 10-second windows {pacing.get('ten_second_window_rates')} calls/s "
+            f"(within 5 %: {pacing.get('every_ten_seconds_within_5_percent')})",
             f"- calls received in each second: {pacing['calls_in_each_second']}",
             "",
             "Idle seconds would show a gap in the dispatcher's hand-over: the kick on `start` holds the account's "
