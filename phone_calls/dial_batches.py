@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 DIAL_BATCH_SIZE = 50  # calls per dial_batch task
 DIAL_THREADS = DIAL_POOL_SIZE  # create requests in flight at once per process (one pooled connection each)
+PACER_WINDOW_SECONDS = 1.005  # a second, and a little: the provider's clock may count the sends a few ms apart
 RECHECK_SECONDS = 0.5  # how stale the gate's view of pause / stop may get while a batch is sent
 SEND_DEADLINE_SECONDS = 60.0  # no request starts this long after the stamp (the sweep relies on it: polling.py)
 
@@ -120,8 +121,9 @@ class _Leg:
 
 class SentBatch:
     """A batch whose requests are on their way: `start` stamps the calls and hands their requests to the sender
-    threads, each at its slot of `send_at` (with `background`, a thread of the batch's own waits for the slots, so
-    the caller goes on at once); `finish` waits for the answers and records them. The paced dispatcher claims and
+    threads, each at its slot of `send_at`, held to `rate` by the account's `_Pacer` (with `background`, a thread
+    of the batch's own waits for the slots, so the caller goes on at once); `finish` waits for the answers and
+    records them. The paced dispatcher claims and
     starts the next batch while the last one's slots are still ahead, so nothing it does delays a slot."""
 
     def __init__(self, skipped: list[int], put_back: list[int]):
@@ -137,7 +139,7 @@ class SentBatch:
         check_callout: bool = True,
         send_at: dict[int, float] | None = None,
         background: bool = False,
-        min_gap: float = 0.0,
+        rate: float = 0.0,
     ) -> "SentBatch":
         slots = send_at or {}
         stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
@@ -155,7 +157,7 @@ class SentBatch:
                 batch.legs.append(_Leg(None, probe, None, calls, [_done(fault) for _ in calls]))
                 continue
             leg = _Leg(provider, probe, _Gate(account, calls, check_callout), calls, [])
-            pacer = _pacer(account.pk, min_gap) if min_gap else None
+            pacer = _pacer(account.pk, rate) if rate else None
             if background:
                 leg.submitter = threading.Thread(
                     target=_submit_all, args=(leg, slots, pacer), kwargs={"refresh": False}, name="scfm-dial-slots"
@@ -300,20 +302,24 @@ def _sleep_until(moment: float) -> None:
 
 
 class _Pacer:
-    """One account's sends in this process, at least `min_gap` seconds apart whatever their slots say: a batch
-    whose slots were missed (a busy machine holds a thread back) catches up at that pace instead of at once, so no
-    second holds more than the rate + 1. Each send, once its slot has come, reserves its moment under the lock (so
-    in slot order), then waits for it."""
+    """One account's paced sends in this process, whatever their slots say: at least `min_gap` seconds apart, and
+    never more than the rate's whole calls in any PACER_WINDOW_SECONDS. A batch whose slots were missed (a busy
+    machine held a thread back) so catches up a little faster than the slots come, never in a burst, and neither
+    the first second nor any other holds more than the rate. Each send, once its slot has come, reserves its moment
+    under the lock (so in slot order), then waits for it."""
 
-    def __init__(self, min_gap: float):
+    def __init__(self, min_gap: float, per_window: int):
         self.min_gap = min_gap
-        self.last = 0.0
+        self.recent: deque[float] = deque(maxlen=per_window)  # the last sends' moments
         self.lock = threading.Lock()
 
-    def reserve(self, slot: float) -> float:
+    def reserve(self, now: float) -> float:
         with self.lock:
-            self.last = max(slot, self.last + self.min_gap)
-            return self.last
+            at = max(now, self.recent[-1] + self.min_gap) if self.recent else now
+            if len(self.recent) == self.recent.maxlen:
+                at = max(at, self.recent[0] + PACER_WINDOW_SECONDS)
+            self.recent.append(at)
+            return at
 
 
 _pacers: dict[int, _Pacer] = {}
@@ -321,11 +327,14 @@ _pacers_lock = threading.Lock()
 os.register_at_fork(after_in_child=_pacers.clear)
 
 
-def _pacer(account_id: int, min_gap: float) -> _Pacer:
+def _pacer(account_id: int, rate: float) -> _Pacer:
+    """The account's pacer in this process, for `rate` calls per second (a new one when the rate changed)."""
+    min_gap = 1 / (rate + 0.5) if rate >= 1 else 1 / rate  # slow rates: no catching up at all
+    per_window = max(int(rate), 1)
     with _pacers_lock:
         pacer = _pacers.get(account_id)
-        if pacer is None or pacer.min_gap != min_gap:
-            pacer = _pacers[account_id] = _Pacer(min_gap)
+        if pacer is None or pacer.min_gap != min_gap or pacer.recent.maxlen != per_window:
+            pacer = _pacers[account_id] = _Pacer(min_gap, per_window)
         return pacer
 
 

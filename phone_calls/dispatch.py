@@ -73,7 +73,7 @@ class ClaimResult:
     more: bool  # due calls remain
     wait: float = 0.0
     send_at: dict[int, float] = field(default_factory=dict)  # paced: each call's send slot (epoch seconds)
-    min_gap: float = 0.0  # paced: the least time between two sends (a late batch catches up no faster)
+    rate: float = 0.0  # paced: the account's calls per second (the sender's pacer holds every send to it)
 
 
 @transaction.atomic
@@ -133,10 +133,7 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE, in
                 dial_batch.delay(chunk, send_at=[send_at[pk] for pk in chunk] if rate else None) for chunk in chunks
             ]
         )
-    # sends at least 1/(r + 0.5) s apart: a batch whose slots were missed catches up ~2 % faster than the slots
-    # come, and never puts more than r + 1 calls in any second
-    min_gap = 1 / (rate + 0.5) if rate else 0.0
-    return ClaimResult(ids, more=len(rows) == wanted, send_at=send_at if inline else {}, min_gap=min_gap)
+    return ClaimResult(ids, more=len(rows) == wanted, send_at=send_at if inline else {}, rate=rate)
 
 
 def phone_calls_mark_queued(*, phone_call_ids: list[int], now, **fields) -> list[int]:
@@ -192,7 +189,7 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
             result = phone_calls_claim(account_id=account_id, inline=holds)
             if result.send_at:  # paced: this loop dials them, each at its slot (a thread of the batch waits)
                 batch = SentBatch.start(
-                    result.phone_call_ids, send_at=result.send_at, background=True, min_gap=result.min_gap
+                    result.phone_call_ids, send_at=result.send_at, background=True, rate=result.rate
                 )
                 sending.append(batch)
             for batch in [batch for batch in sending if batch.sent_all()]:

@@ -262,9 +262,19 @@ def test_a_paced_batch_whose_slots_were_missed_catches_up_without_a_burst(fake_t
     account = account_on(fake_twilio)
     ids = queued_calls(account, 6)
     missed = time.time() - 1.0  # every slot already past: a busy machine held the batch back
-    batch = dial_batches.SentBatch.start(ids, send_at=dict.fromkeys(ids, missed), background=True, min_gap=0.1)
+    batch = dial_batches.SentBatch.start(ids, send_at=dict.fromkeys(ids, missed), background=True, rate=4.5)
     batch.finish()
     arrivals = sorted(request.at for request in fake_twilio.create_requests())
     assert len(arrivals) == 6
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
-    assert min(gaps) >= 0.08  # one send per min_gap, give or take the loopback's jitter
+    assert min(gaps) >= 0.12  # 1 / (4.5 + 0.5) s apart, give or take a busy machine's jitter
+    assert arrivals[4] - arrivals[0] >= 0.95  # at most 4 (the rate's whole calls) in any second
+
+
+def test_the_pacer_holds_every_second_to_the_rate_whatever_the_slots():
+    pacer = dial_batches._Pacer(min_gap=1 / 10.5, per_window=10)
+    moments = [pacer.reserve(100.0) for _ in range(40)]  # forty sends, all due at once
+    for index, moment in enumerate(moments):
+        in_window = [other for other in moments if moment <= other < moment + 1.0]
+        assert len(in_window) <= 10, index
+    assert all(later - earlier >= 1 / 10.5 - 1e-9 for earlier, later in zip(moments, moments[1:], strict=False))
