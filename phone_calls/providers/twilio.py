@@ -124,7 +124,7 @@ def pooled_client(account_sid: str, auth_token: str, api_base_url: str | None, t
         http_client = TwilioHttpClient(timeout=timeout)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=DIAL_POOL_SIZE)
         for scheme in ("http://", "https://"):
-            http_client.session.mount(scheme, adapter)  # type: ignore[union-attr]
+            http_client.session.mount(scheme, adapter)
         client = Client(
             account_sid,
             auth_token,
