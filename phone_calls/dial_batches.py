@@ -40,6 +40,7 @@ from django.utils import timezone
 from accounts.models import Account
 from callouts.counters import counts_add_for_calls
 from callouts.models import Callout
+from scfm.logging import phone_call_log_context
 
 from .dial_answers import NOT_SENT, BatchResult, answers_record
 from .models import PhoneCall
@@ -361,9 +362,10 @@ def _submit_all(leg: _Leg, send_at: dict[int, float], pacer: _Pacer | None = Non
 
 
 def _send_one(provider: Provider, call: PhoneCall, gate: _Gate) -> CreateResult:
-    if not gate.allows(call):
-        return NOT_SENT
-    result = provider.create_call(call, call_request_params(call))
-    if result.outcome == CreateOutcome.ACCOUNT_FAULT:
-        gate.close()
-    return result
+    with phone_call_log_context(call.pk):  # a sender thread: the log lines it writes name the call
+        if not gate.allows(call):
+            return NOT_SENT
+        result = provider.create_call(call, call_request_params(call))
+        if result.outcome == CreateOutcome.ACCOUNT_FAULT:
+            gate.close()
+        return result

@@ -10,6 +10,8 @@ While the account's dialling is paused (dialling_pauses.py), a call claimed befo
 `created` undialled; the probe (claimed after it) is dialled, and its answer ends or keeps the pause.
 """
 
+from scfm.logging import phone_call_log_context
+
 from .dial_answers import RETRY_AFTER_SECONDS, answers_record
 from .dial_batches import call_request_params, phone_calls_dial_batch, webhook_url
 from .models import PhoneCall
@@ -24,10 +26,11 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
     None when the call must not be dialled: gone, not `queued`, already stamped or dialled, or (`check_callout`)
     its callout is no longer running, in which case it goes back to `created`.
     """
-    result = phone_calls_dial_batch(phone_call_ids=[phone_call_id], check_callout=check_callout)
-    if phone_call_id not in result.sent:
-        return None
-    return PhoneCall.objects.filter(pk=phone_call_id).first()
+    with phone_call_log_context(phone_call_id):
+        result = phone_calls_dial_batch(phone_call_ids=[phone_call_id], check_callout=check_callout)
+        if phone_call_id not in result.sent:
+            return None
+        return PhoneCall.objects.filter(pk=phone_call_id).first()
 
 
 def _record_create_result(
