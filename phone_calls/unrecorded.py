@@ -14,9 +14,9 @@ would skip them (until the hourly expiry, which does not retry). So once no live
 - the provider cannot tell (ProviderError, unknown provider): nothing changes; the next tick asks again, and the
   hourly expiry (polling.py) is the last resort.
 
-Calls with a recorded answer of `unknown` (5xx, read timeout: providers/base.py) carry a `remote_error_message` and
-are not looked up: their request did arrive, so a callback or the expiry settles them. Calls of a provider that
-dials nobody (the simulator) are dialled again by polling.phone_calls_sweep_queued without asking.
+Calls whose answer was `unknown` (5xx, read timeout, a connection dropped mid-request: providers/base.py) are looked
+up the same way: the provider's list says whether the request arrived, which the error could not. Calls of a
+provider that dials nobody (the simulator) are dialled again by polling.phone_calls_sweep_queued without asking.
 """
 
 import logging
@@ -51,7 +51,6 @@ def _unrecorded(now: datetime) -> Q:
         dispatched_at__lte=now - UNRECORDED_AFTER,
         updated_at__lte=now - UNRECORDED_AFTER,
         remote_call_id__isnull=True,
-        remote_error_message__isnull=True,
     )
 
 
@@ -81,7 +80,7 @@ def phone_call_find_unrecorded(*, phone_call_id: int) -> str | None:
             logger.info("looking up phone call %s skipped: the call no longer exists", phone_call_id)
             return None
         stamp = call.dispatched_at
-        if call.status != PhoneCallStatus.QUEUED or stamp is None or call.remote_call_id or call.remote_error_message:
+        if call.status != PhoneCallStatus.QUEUED or stamp is None or call.remote_call_id:
             return None
         try:
             provider = provider_for_account(call.account)

@@ -12,7 +12,8 @@ classified once, here, so the dispatcher never guesses:
 - ``retry``: the request was certainly not processed (429); the call goes back to ``created`` and is dialled
   later, without any risk of a second real call.
 - ``unknown``: the request may have been processed (read timeout, 5xx, connection dropped after sending). The call
-  is never re-dialled; a status callback (correlated by ``phone_call_id``) or the hourly expiry settles it.
+  is never re-dialled blindly: a status callback (correlated by ``phone_call_id``) settles it, or after a few minutes
+  the provider is asked whether it created the call (phone_calls/unrecorded.py); the hourly expiry is the last resort.
 
 Which provider answer is which is one table, CREATE_ERROR_TABLE in twilio.py (Somleng speaks the same API).
 """

@@ -247,13 +247,15 @@ def test_a_call_known_to_be_another_calls_is_not_taken_for_the_lost_one(
 
 
 @pytest.mark.django_db
-def test_an_answered_or_recent_call_is_not_looked_up(fake_twilio):
+def test_a_recent_call_is_not_looked_up_and_an_unknown_answer_is(fake_twilio, django_capture_on_commit_callbacks):
     account = account_on(fake_twilio)
     [recent, unknown] = queued_calls(account, 2)
     PhoneCall.objects.filter(pk=recent).update(dispatched_at=timezone.now())
     stamp = timezone.now() - timedelta(minutes=5)
     PhoneCall.objects.filter(pk=unknown).update(dispatched_at=stamp, updated_at=stamp, remote_error_message="HTTP 500")
-    assert unrecorded.phone_calls_unrecorded_enqueue() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert unrecorded.phone_calls_unrecorded_enqueue() == 1  # the 500's request never created a call
+    assert statuses([recent, unknown]) == ["queued", "created"]
     assert polling.phone_calls_sweep_queued() == (0, 0)
 
 
