@@ -176,14 +176,16 @@ class Recording(TimestampedModel):
 
 
 class DispatchState(models.Model):
-    """Per-account dialling state: the pacing token bucket. Its row lock serialises claims for one account, so the
-    in-flight cap and the calls-per-second rate hold across any number of workers."""
+    """Per-account dialling state: the pacing schedule (`next_slot_at`, the send time of the account's next paced
+    call; `tokens` / `refilled_at` are the token bucket it replaced, unused). Its row lock serialises claims for one
+    account, so the in-flight cap and the calls-per-second rate hold across any number of workers."""
 
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="dispatch_state"
     )
     tokens = models.FloatField(default=0)
     refilled_at = models.DateTimeField(null=True, blank=True)
+    next_slot_at = models.DateTimeField(null=True, blank=True)
 
 
 class SchedulerLease(models.Model):

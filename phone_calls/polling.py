@@ -19,6 +19,7 @@ from callouts.outcomes import participation_attempt_ended
 from scfm.logging import phone_call_log_context
 
 from . import lifecycle
+from .dial_batches import DIAL_BATCH_SIZE
 from .dispatch import CLAIM_BATCH_SIZE
 from .models import PhoneCall
 from .providers.base import ProviderError
@@ -106,9 +107,10 @@ def phone_calls_stale_fetch_enqueue(*, now: datetime | None = None, limit: int =
 def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
     """Calls claimed but never dialled (a lost task) get their task again, at most once per LOST_QUEUED_AFTER; so do
     calls of a provider that dials nobody (the simulator) stamped that long ago whose answer was never recorded (the
-    worker died in between: nobody was dialled). Calls of a real provider in that state may have been dialled, so
-    they wait: dialled an hour ago and never accepted, they become `expired`. Returns (re-enqueued, expired)."""
-    from .tasks import queue_remote_call
+    worker died in between: nobody was dialled). Calls of a real provider in that state may have been dialled: the
+    provider is asked about them (unrecorded.py); dialled an hour ago and never accepted, they become `expired`.
+    Returns (re-enqueued, expired)."""
+    from .tasks import dial_batch
 
     now = now or timezone.now()
     lost = list(
@@ -140,7 +142,9 @@ def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
             dispatched_at__lte=now - LOST_QUEUED_AFTER,
             remote_call_id__isnull=True,
         ).update(dispatched_at=None, updated_at=now)
-        transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in [*lost, *unrecorded]])
+        again = [*lost, *unrecorded]
+        chunks = [again[i : i + DIAL_BATCH_SIZE] for i in range(0, len(again), DIAL_BATCH_SIZE)]
+        transaction.on_commit(lambda: [dial_batch.delay(chunk) for chunk in chunks])
     expired = 0
     stuck = PhoneCall.objects.filter(
         status=PhoneCallStatus.QUEUED, dispatched_at__lte=now - EXPIRE_QUEUED_AFTER

@@ -192,6 +192,7 @@ CELERY_TASK_QUEUES = (
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "phone_calls.tasks.fetch_remote_call": {"queue": "polling"},
+    "phone_calls.tasks.find_unrecorded_call": {"queue": "polling"},
     "phone_calls.recording_tasks.*": {"queue": "polling"},
     "phone_calls.tasks.scheduler_tick": {"queue": "scheduler"},
     "contacts.tasks.contact_imports_resume_stalled": {"queue": "scheduler"},
