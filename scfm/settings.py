@@ -105,6 +105,9 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@scfm.local")
+# How long an invitation link (accounts/invitations.py) and a password-reset link work.
+SCFM_INVITATION_DAYS = env_int("SCFM_INVITATION_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("SCFM_PASSWORD_RESET_HOURS", 24) * 3600
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccessTokenAuthentication"],
