@@ -147,14 +147,14 @@ def initial_settings() -> dict:
 
 
 @functools.cache
-def _time_zone_names() -> frozenset[str]:
+def time_zone_names() -> frozenset[str]:
     # the system's zoneinfo folder may hold files that are not zone names (`localtime`: the machine's own zone)
     return frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules"}
 
 
 def is_time_zone(value: Any) -> bool:
     """Whether `value` is an IANA time zone name zoneinfo knows ("UTC", "Asia/Phnom_Penh"; not "", not a path)."""
-    return isinstance(value, str) and value in _time_zone_names()
+    return isinstance(value, str) and value in time_zone_names()
 
 
 def _read_number(value: Any, default: int | float, spec: Number) -> int | float:
