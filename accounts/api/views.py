@@ -132,5 +132,5 @@ class UserViewSet(AccountScopedMixin, ResourceViewSet):
     def fire_event(self, request, *args, **kwargs):
         user = self.get_object()
         self.validated(UserEventSerializer)
-        user = services.user_invite(user=user, base_url=absolute_url(request, ""))
+        user = services.user_invite(user=user, base_url=absolute_url(request, "/"))
         return Response(self.read(user), status=status.HTTP_201_CREATED, headers={"Location": self.location(user)})

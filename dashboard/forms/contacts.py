@@ -10,7 +10,8 @@ METADATA_ROWS = 3  # empty key/value rows offered beside a contact's own
 # the filter rows' operators -> the suffix of the q[metadata] key (scfm/query/json_query.py)
 OPERATORS = {
     "eq": ("", _("is")),
-    "any": (".any", _("is one of (comma-separated)")),
+    "in": (".in", _("is one of (comma-separated)")),
+    "any": (".any", _("list holds one of (comma-separated)")),
     "gt": (".numeric.gt", _("number greater than")),
     "lt": (".numeric.lt", _("number less than")),
     "date_gt": (".date.gt", _("date after")),
@@ -38,7 +39,7 @@ def rows_to_query(rows: list[dict]) -> dict:
             continue
         suffix = OPERATORS[row["op"]][0]
         value = row["value"]
-        if row["op"] == "any":
+        if row["op"] in ("in", "any"):
             value = [item.strip() for item in value.split(",") if item.strip()]
         metadata[f"{row['key']}{suffix}"] = value
     return metadata

@@ -30,14 +30,14 @@ KEYS_SHOWN = 500
 def user_list(request):
     """The account's users and the invite form; POST invites (a user without a password gets the link by email)."""
     account = current_account(request)
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_invite_new(
                 account=account,
                 email=form.cleaned_data["email"],
                 locale=form.cleaned_data["locale"],
-                base_url=absolute_url(request, ""),
+                base_url=absolute_url(request, "/"),
             )
         except DomainError as error:
             add_domain_errors(form, error)
@@ -81,7 +81,7 @@ def account_settings(request):
     """The provider, its credentials (write-only: masked once saved), the default call flow and the dialling
     settings, validated by accounts/settings.py as the API validates them."""
     account = current_account(request)
-    form = AccountSettingsForm(request.POST or None, initial=initial_settings_form(account))
+    form = AccountSettingsForm(request.POST if request.method == "POST" else None, initial=initial_settings_form(account))
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(
@@ -107,7 +107,7 @@ def api_key_list(request):
     """The account's API keys (masked) and the create form; a new key is shown in full once, on the next page."""
     account = current_account(request)
     acting = principal(request)
-    form = ApiKeyForm(request.POST or None, held=acting.permissions)
+    form = ApiKeyForm(request.POST if request.method == "POST" else None, held=acting.permissions)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
         try:

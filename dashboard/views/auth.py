@@ -44,7 +44,8 @@ def attempted_email(request, credentials) -> str:
 
 def locked_out(request, original_response=None, credentials=None):
     """The login page with the lockout message, 429 (too many wrong passwords for this email from this address)."""
-    form = AuthenticationForm(request, data=request.POST or None)
+    # unbound: a bound form would authenticate again while rendering its errors
+    form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
     minutes = round(settings.AXES_COOLOFF_TIME * 60)
     message = _("Too many failed sign-ins. Try again in %(minutes)s minutes, or reset your password.") % {
         "minutes": minutes
@@ -78,7 +79,7 @@ def invitation(request, token: str):
     user = invited_user(token)
     if user is None:
         return render(request, "dashboard/registration/invitation_invalid.html", status=404)
-    form = SetPasswordForm(user, request.POST or None)
+    form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         account_services.user_password_set(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="accounts.backends.EmailBackend")
@@ -118,7 +119,7 @@ def account_switch(request):
     """A super-admin user picks the account to view (404 for anyone else)."""
     if not request.user.account.is_super_admin:
         raise Http404
-    form = SwitchAccountForm(request.POST or None)
+    form = SwitchAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         account = account_selectors.account_get(account_id=form.cleaned_data["account_id"])
         if account is None:

@@ -105,7 +105,7 @@ def _save(request, form: ContactForm, contact=None):
 
 @login_required
 def contact_create(request):
-    form = ContactForm(request.POST or None)
+    form = ContactForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         contact = _save(request, form)
         if contact is not None:
@@ -118,7 +118,7 @@ def contact_create(request):
 @login_required
 def contact_edit(request, contact_id: int):
     contact = _contact_or_404(request, contact_id)
-    form = ContactForm(request.POST or None, initial={"msisdn": contact.msisdn}, original=contact.metadata)
+    form = ContactForm(request.POST if request.method == "POST" else None, initial={"msisdn": contact.msisdn}, original=contact.metadata)
     if request.method == "POST":
         saved = _save(request, form, contact)
         if saved is not None:
@@ -153,7 +153,7 @@ def contact_delete(request, contact_id: int):
 @login_required
 def import_new(request):
     """The upload form (the file is checked whole before anything is queued: contacts.imports)."""
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             contact_import = contact_import_create(account=current_account(request), file=form.cleaned_data["file"])
