@@ -142,7 +142,7 @@ def catalogue_problems() -> list[str]:
 def _mo_problems(language: str, catalog: Catalog) -> list[str]:
     path = po_path(language).with_suffix(".mo")
     if not path.exists():
-        return [f"{language}: {path.relative_to(ROOT)} is missing (make messages)"]
+        return [f"{language}: {_shown(path)} is missing (make messages)"]
     with path.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
     expected = io.BytesIO()
@@ -150,5 +150,9 @@ def _mo_problems(language: str, catalog: Catalog) -> list[str]:
     expected.seek(0)
     wanted = gettext.GNUTranslations(expected)._catalog  # type: ignore[attr-defined]
     if compiled != wanted:
-        return [f"{language}: {path.relative_to(ROOT)} is out of date with its .po (make messages)"]
+        return [f"{language}: {_shown(path)} is out of date with its .po (make messages)"]
     return []
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
