@@ -258,7 +258,11 @@ def user_invite(*, user: User, base_url: str | None = None) -> User:
                 "Hello,\n\nYou have been invited to join an SCFM account as %(email)s.\n"
                 "Choose your password here (the link works once, for %(days)s days):\n\n%(url)s\n"
             )
-            % {"email": user.email, "days": django_settings.SCFM_INVITATION_DAYS, "url": invitation_url(user, base_url)},
+            % {
+                "email": user.email,
+                "days": django_settings.SCFM_INVITATION_DAYS,
+                "url": invitation_url(user, base_url),
+            },
             from_email=None,
             recipient_list=[user.email],
         )

@@ -22,7 +22,16 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(settings.BASE_DIR)
 LOCALE_DIR = ROOT / "dashboard" / "locale"
-PACKAGES = ("scfm", "accounts", "contacts", "callouts", "batch_operations", "phone_calls", "call_flow_logic", "dashboard")
+PACKAGES = (
+    "scfm",
+    "accounts",
+    "contacts",
+    "callouts",
+    "batch_operations",
+    "phone_calls",
+    "call_flow_logic",
+    "dashboard",
+)
 TEMPLATES = ROOT / "dashboard" / "templates"
 SOURCE_LANGUAGE = "en"
 KEYWORDS = {
@@ -132,7 +141,7 @@ def catalogue_problems() -> list[str]:
         catalog = _read(language)
         for (message_id, context), message in messages.items():
             entry = catalog.get(message_id, context=context)
-            where = "%s:%s" % message.locations[0]
+            where = "{}:{}".format(*message.locations[0])
             if entry is None or not _translated(entry):
                 problems.append(f"{language}: no translation of {message_id!r} ({where})")
         problems.extend(_mo_problems(language, catalog))

@@ -81,7 +81,9 @@ def account_settings(request):
     """The provider, its credentials (write-only: masked once saved), the default call flow and the dialling
     settings, validated by accounts/settings.py as the API validates them."""
     account = current_account(request)
-    form = AccountSettingsForm(request.POST if request.method == "POST" else None, initial=initial_settings_form(account))
+    form = AccountSettingsForm(
+        request.POST if request.method == "POST" else None, initial=initial_settings_form(account)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(
@@ -150,7 +152,8 @@ def api_key_delete(request, key_id: int):
         return HttpResponseRedirect("/dashboard/api_keys")
     context = {
         "title": _("Revoke API key"),
-        "question": _("Revoke the key ending in %(end)s? Programs using it will be refused.") % {"end": token.token[-4:]},
+        "question": _("Revoke the key ending in %(end)s? Programs using it will be refused.")
+        % {"end": token.token[-4:]},
         "action": f"/dashboard/api_keys/{token.pk}/delete",
         "cancel": "/dashboard/api_keys",
         "nav": "api_keys",

@@ -90,7 +90,9 @@ def _save(request, form: ContactForm, contact=None):
     try:
         if contact is None:
             return services.contact_create(
-                account=current_account(request), msisdn=form.cleaned_data["msisdn"], metadata=form.cleaned_data["metadata"]
+                account=current_account(request),
+                msisdn=form.cleaned_data["msisdn"],
+                metadata=form.cleaned_data["metadata"],
             )
         return services.contact_update(
             contact=contact,
@@ -118,7 +120,11 @@ def contact_create(request):
 @login_required
 def contact_edit(request, contact_id: int):
     contact = _contact_or_404(request, contact_id)
-    form = ContactForm(request.POST if request.method == "POST" else None, initial={"msisdn": contact.msisdn}, original=contact.metadata)
+    form = ContactForm(
+        request.POST if request.method == "POST" else None,
+        initial={"msisdn": contact.msisdn},
+        original=contact.metadata,
+    )
     if request.method == "POST":
         saved = _save(request, form, contact)
         if saved is not None:
@@ -153,7 +159,9 @@ def contact_delete(request, contact_id: int):
 @login_required
 def import_new(request):
     """The upload form (the file is checked whole before anything is queued: contacts.imports)."""
-    form = ImportForm(request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None)
+    form = ImportForm(
+        request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None
+    )
     if request.method == "POST" and form.is_valid():
         try:
             contact_import = contact_import_create(account=current_account(request), file=form.cleaned_data["file"])
@@ -183,7 +191,9 @@ def _import_or_404(request, import_id: int):
 
 def _import_context(contact_import) -> dict:
     total = contact_import.total_rows or 0
-    percent = 100 if contact_import.status == "finished" else (100 * contact_import.processed_rows // total if total else 0)
+    percent = (
+        100 if contact_import.status == "finished" else (100 * contact_import.processed_rows // total if total else 0)
+    )
     return {
         "import": contact_import,
         "percent": min(percent, 100),

@@ -154,7 +154,11 @@ def test_settings_can_forget_a_saved_credential(dashboard_client):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("max_phone_calls_for_callout_participation", "11", "max_phone_calls_for_callout_participation must be between 0 and 10"),
+        (
+            "max_phone_calls_for_callout_participation",
+            "11",
+            "max_phone_calls_for_callout_participation must be between 0 and 10",
+        ),
         ("phone_call_queue_limit", "2.5", "phone_call_queue_limit must be a number"),
         ("max_calls_per_second", "lots", "max_calls_per_second must be a number"),
         ("time_zone", "Mars/Olympus", "Select a valid choice."),

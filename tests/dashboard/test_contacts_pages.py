@@ -78,7 +78,11 @@ def test_create_contact_with_metadata(dashboard_client):
     [
         ({"msisdn": "12"}, "msisdn", "is invalid"),
         ({"msisdn": ""}, "msisdn", "This field is required."),
-        ({"msisdn": "+85512345678", "meta_key": ["", "x", "x"], "meta_value": ["v", "1", "2"]}, "__all__", "given twice"),
+        (
+            {"msisdn": "+85512345678", "meta_key": ["", "x", "x"], "meta_value": ["v", "1", "2"]},
+            "__all__",
+            "given twice",
+        ),
     ],
 )
 def test_create_contact_shows_bad_input_next_to_the_field(dashboard_client, data, field, message):
@@ -151,7 +155,9 @@ def test_sample_file_downloads_and_imports_cleanly(dashboard_client, django_capt
     assert (contact_import.status, contact_import.created_count, contact_import.error_count) == ("finished", 2, 0)
 
 
-def test_import_shows_progress_and_rejected_rows_with_line_numbers(dashboard_client, django_capture_on_commit_callbacks):
+def test_import_shows_progress_and_rejected_rows_with_line_numbers(
+    dashboard_client, django_capture_on_commit_callbacks
+):
     csv = b"msisdn,name\n+85512345678,Sok\nnot a number,Dara\n+85517888999,Chan\n"
     with django_capture_on_commit_callbacks(execute=True):
         response = dashboard_client.post(

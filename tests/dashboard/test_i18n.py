@@ -42,9 +42,9 @@ def test_make_messages_rebuilds_a_mo_equal_to_the_committed_one(tmp_path, monkey
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
     call_command("i18n_catalogues", verbosity=0)
     assert i18n.catalogue_problems() == []
-    assert i18n.po_path("km").read_text("utf-8") == (
-        i18n.ROOT / "dashboard/locale/km/LC_MESSAGES/django.po"
-    ).read_text("utf-8")
+    assert i18n.po_path("km").read_text("utf-8") == (i18n.ROOT / "dashboard/locale/km/LC_MESSAGES/django.po").read_text(
+        "utf-8"
+    )
 
 
 def test_django_reads_the_compiled_khmer_catalogue():

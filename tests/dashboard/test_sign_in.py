@@ -34,7 +34,9 @@ def test_login_locks_out_after_the_failure_limit_with_a_message(dashboard_user, 
     # locked out: even the right password is refused now
     assert sign_in(client, dashboard_user.email, PASSWORD).status_code == 429
     # another address for the same email, or another email from this address, is not locked
-    other = client.post("/dashboard/login", {"username": dashboard_user.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.2")
+    other = client.post(
+        "/dashboard/login", {"username": dashboard_user.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
     assert other.status_code == 302
 
 
