@@ -205,13 +205,14 @@ def account_calls_in_flight(*, account: Account) -> int:
 
 
 def callout_settle_rate(*, callout: Callout, now=None) -> float:
-    """Participations settled (answered or given up) per minute over the last SETTLE_RATE_MINUTES whole minutes
-    and the current one, from the per-minute series: (settled at the end of this minute - settled at the end of the
-    minute SETTLE_RATE_MINUTES before) / SETTLE_RATE_MINUTES. Two queries."""
+    """Participations settled (answered or given up) per minute over the last SETTLE_RATE_MINUTES minutes (the
+    current minute and the whole ones before it), from the per-minute series rows: the changes of
+    `participations_answered` and `participations_given_up` in those minutes / SETTLE_RATE_MINUTES. One query."""
     end = counters.minute_of(now or timezone.now())
-    series = counters.callout_series(callout.pk, end - timedelta(minutes=SETTLE_RATE_MINUTES), end)
-    first, last = series[0], series[-1]
-    settled = (last[counters.ANSWERED] + last[counters.GIVEN_UP]) - (
-        first[counters.ANSWERED] + first[counters.GIVEN_UP]
-    )
-    return max(settled, 0) / SETTLE_RATE_MINUTES
+    settled = CalloutCount.objects.filter(
+        callout_id=callout.pk,
+        key__in=(counters.ANSWERED, counters.GIVEN_UP),
+        minute__gt=end - timedelta(minutes=SETTLE_RATE_MINUTES),
+        minute__lte=end,
+    ).aggregate(total=Sum("count"))["total"]
+    return max(int(settled or 0), 0) / SETTLE_RATE_MINUTES

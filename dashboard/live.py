@@ -24,9 +24,9 @@ OUTCOMES = [
 
 
 def callout_live(callout) -> dict:
-    """The numbers of the callout page's progress panel. Five queries, none scanning participations or calls:
-    the statistics (1), the account's calls in flight (1), the settle rate over the last 5 minutes (2), plus the
-    callout's account for its limit when not already loaded."""
+    """The numbers of the callout page's progress panel. Three queries, none scanning participations or calls:
+    the statistics, the account's calls in flight and the settle rate over the last 5 minutes (the callout's
+    account, for its limit, comes with the callout: callouts.selectors.callout_list)."""
     stats = selectors.callout_statistics(callout=callout)
     participations = stats["callout_participations"]
     settled = stats["callout_participations_answered"] + stats["callout_participations_given_up"]

@@ -170,7 +170,7 @@ def test_delete_is_refused_with_a_message_when_the_callout_has_participations(da
 
 def test_detail_shows_progress_actions_and_links(dashboard_client, callout, django_assert_num_queries):
     CalloutParticipationFactory.create_batch(2, callout=callout)
-    with django_assert_num_queries(SESSION_QUERIES + 6):
+    with django_assert_num_queries(SESSION_QUERIES + 5):
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}")
     html = response.content.decode()
     assert response.status_code == 200
@@ -247,7 +247,7 @@ def test_progress_partial_reads_counters_in_a_fixed_number_of_queries(
     participations = CalloutParticipationFactory.create_batch(4, callout=callout)
     PhoneCallFactory(callout_participation=participations[0], callout=callout, status="in_progress")
     counters.counts_add(callout.pk, {counters.ANSWERED: 1})
-    with django_assert_num_queries(SESSION_QUERIES + 5):
+    with django_assert_num_queries(SESSION_QUERIES + 4):
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/progress", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
