@@ -20,6 +20,7 @@ api_patterns = [
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("twilio_webhooks/", include("phone_calls.webhooks.urls")),
+    path("audio/", include("callouts.urls")),  # uploaded callout audio, at unguessable names (callouts/audio.py)
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),
