@@ -40,7 +40,10 @@ if SCFM_TRUSTED_PROXY:
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",  # the dashboard's sign-in (database sessions); the API stays token-only
+    "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "batch_operations",
     "phone_calls",
     "call_flow_logic",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +63,14 @@ MIDDLEWARE = [
     "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the API docs' assets) from the app itself
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # DRF views are csrf_exempt and the webhooks are too: CSRF checks bite on the dashboard's forms only
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.middleware.DashboardLocaleMiddleware",  # LocaleMiddleware on /dashboard paths only
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 # Request limits (scfm.middleware.EdgeMiddleware answers past them with 413/400 in the API's JSON error shape).
@@ -82,7 +93,15 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
     }
 ]
 
@@ -102,6 +121,18 @@ AUTH_USER_MODEL = "accounts.User"
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("km", "ខ្មែរ")]
+LOCALE_PATHS = [BASE_DIR / "dashboard" / "locale"]
+USE_I18N = True
+
+# The dashboard (/dashboard/): session sign-in with email + password.
+LOGIN_URL = "/dashboard/login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/dashboard/login"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps: no collectstatic step for `make run`
 MEDIA_ROOT = DATA_DIR / "media"

@@ -1,0 +1,80 @@
+"""Playwright (Python) driving Debian's Chromium against pytest-django's live_server.
+
+Never `playwright install`: the browser is the system's /usr/bin/chromium (apt-get install chromium). Without it the
+browser tests are skipped with the reason, unless SCFM_REQUIRE_BROWSER=1 (set by .ci/run), which makes it a failure.
+The flags keep Chromium off the network it would otherwise call home on (closed networks, and the suite's network
+guard).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("SCFM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread with a running loop
+# unless told this is deliberate (the tests arrange data between browser steps, never inside a coroutine).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _browser_missing_reason() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright; never `playwright install`)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium for the whole session."""
+    reason = _browser_missing_reason()
+    if reason:
+        if os.environ.get("SCFM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"SCFM_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context and page; `page.base_url` is the live server's URL."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page):
+    """Signs `user` in through the login page (password from tests/factories.UserFactory unless given)."""
+
+    def go(user, password: str = "secret123"):
+        page.goto("/dashboard/login")
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/dashboard/")
+        return page
+
+    return go
