@@ -65,7 +65,7 @@ def _refusal(operation: BatchOperation, callout: Callout) -> str | None:
 def population_undo_preview(*, batch_operation: BatchOperation) -> UndoPreview:
     """How many participations undoing `batch_operation` removes (counted up to PREVIEW_CAP) and why it is refused,
     if it is. Three queries at most."""
-    callout = Callout.objects.get(pk=batch_operation.callout_id)
+    callout = batch_operation.callout  # cached when the caller fetched it
     added = CalloutParticipation.objects.filter(callout_population_id=batch_operation.pk).values("pk")[
         : PREVIEW_CAP + 1
     ]

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 
 from accounts.models import Account
 from callouts.models import Callout
@@ -54,3 +54,29 @@ def population_list(*, callout: Callout) -> QuerySet[BatchOperation]:
     return BatchOperation.objects.filter(
         callout_id=callout.pk, account_id=callout.account_id, type=BatchOperation.Type.CALLOUT_POPULATION
     ).order_by("-id")
+
+
+@dataclass(frozen=True)
+class PopulationProgress:
+    """How far a population has come: `status`, `added` participations so far, and `percent` of the account's
+    contact ids scanned (chunks go through contact ids in order, callout_population.py), 100 when finished."""
+
+    status: str
+    added: int
+    percent: int
+
+
+def population_progress(*, batch_operation: BatchOperation) -> PopulationProgress:
+    """A population's progress from its own row (cursor, processed_count) and the account's lowest and highest
+    contact ids (one query on contacts_account_id_idx); a running population never shows 100 %."""
+    status, added = batch_operation.status, batch_operation.processed_count
+    if status == BatchOperation.Status.FINISHED:
+        return PopulationProgress(status, added, 100)
+    if status != BatchOperation.Status.RUNNING or batch_operation.cursor is None:
+        return PopulationProgress(status, added, 0)
+    bounds = Contact.objects.filter(account_id=batch_operation.account_id).aggregate(low=Min("id"), high=Max("id"))
+    low, high = bounds["low"] or 0, bounds["high"] or 0
+    if high <= low:
+        return PopulationProgress(status, added, 99)
+    percent = int(100 * (batch_operation.cursor - low) / (high - low))
+    return PopulationProgress(status, added, max(0, min(percent, 99)))
