@@ -1,3 +1,6 @@
+import secrets
+from pathlib import PurePath
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -5,11 +8,21 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from scfm.models import TimestampedModel
 
 
+def callout_audio_path(instance, filename: str) -> str:
+    """Where an uploaded audio file is stored under MEDIA_ROOT: `callout_audio/<32 random url-safe chars>.<ext>`,
+    an unguessable name that is also its public URL (callouts/audio.py)."""
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"callout_audio/{secrets.token_urlsafe(24)}{suffix}"
+
+
 class Callout(FSMModelMixin, TimestampedModel):
     """A campaign: one message (call flow, audio) delivered to many contacts through their participations.
 
     Only `running` callouts have their calls dialled. initialized -start-> running -pause-> paused,
-    running|paused -stop-> stopped, paused|stopped -resume-> running.
+    running|paused -stop-> stopped, paused|stopped -resume-> running. A rehearsal (`is_rehearsal`, a copy of
+    `rehearsal_of` made by callouts/rehearsals.py) always dials through the simulator, whatever the account's
+    provider (phone_calls/providers/registry.py `provider_for_call`). `audio_file` is an uploaded message
+    (callouts/audio.py), served at the unguessable URL that `audio_url` then holds.
     """
 
     class Status(models.TextChoices):
@@ -27,11 +40,23 @@ class Callout(FSMModelMixin, TimestampedModel):
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="created_callouts"
     )
+    is_rehearsal = models.BooleanField(default=False)
+    rehearsal_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rehearsals"
+    )
+    audio_file = models.FileField(upload_to=callout_audio_path, max_length=255, null=True, blank=True)
 
     class Meta:
         indexes = [
             # the scheduler's "running callouts of an account"
             models.Index(fields=["account", "status"], name="callouts_account_status_idx"),
+        ]
+        constraints = [
+            # only a rehearsal is a copy of another callout
+            models.CheckConstraint(
+                condition=models.Q(rehearsal_of__isnull=True) | models.Q(is_rehearsal=True),
+                name="callouts_rehearsal_of_is_rehearsal",
+            ),
         ]
 
     @transition(field=status, source=Status.INITIALIZED, target=Status.RUNNING)
