@@ -19,8 +19,8 @@ from tests.factories import (
 
 CALLOUT_PAGES = ["", "/edit", "/delete", "/progress", "/series", "/start"]
 
-# the session, its user and the user's account, then the page's own queries
-SESSION_QUERIES = 3
+# the session and its user with its account (accounts.backends.EmailBackend), then the page's own queries
+SESSION_QUERIES = 2
 
 
 @pytest.fixture
