@@ -139,6 +139,8 @@ class User(AbstractBaseUser, TimestampedModel):
     metadata = models.JSONField(default=dict)
     locale = models.CharField(max_length=8, default="en", choices=[("en", "English"), ("km", "Khmer")])
     invitation_sent_at = models.DateTimeField(null=True, blank=True)
+    # the user's own number, E.164 (contacts/phone_numbers.py), for "call me first" (callouts/call_me.py)
+    phone_number = models.CharField(max_length=32, blank=True, default="")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

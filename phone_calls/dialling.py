@@ -26,7 +26,7 @@ from scfm.logging import phone_call_log_context
 from .dialling_pauses import account_dialling_pause, account_dialling_resume
 from .models import PhoneCall
 from .providers.base import CreateOutcome, CreateResult, Provider
-from .providers.registry import provider_for_account
+from .providers.registry import provider_for_call
 from .statuses import PhoneCallStatus
 
 logger = logging.getLogger(__name__)
@@ -92,12 +92,14 @@ def phone_call_queue_remote(*, phone_call_id: int, check_callout: bool = True) -
             return None
         account = call.account
         try:
-            provider = provider_for_account(account)
+            provider = provider_for_call(call)
         except ValueError as error:  # an unknown provider name: the account's configuration
             provider, result = None, CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))
         else:
             result = provider.create_call(call, call_request_params(call))  # type: ignore[union-attr]
-        return _record_create_result(call.pk, result, provider, probe=account.dialling_paused_at is not None)
+        # only the account's own provider taking a call ends a pause (a rehearsal's simulator proves nothing)
+        probe = account.dialling_paused_at is not None and (provider is None or provider.dials_for_real)
+        return _record_create_result(call.pk, result, provider, probe=probe)
 
 
 @transaction.atomic

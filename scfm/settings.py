@@ -83,6 +83,9 @@ MIDDLEWARE = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SCFM_MAX_REQUEST_BODY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("SCFM_MAX_REQUEST_FIELDS", 1000)
 SCFM_UPLOAD_MAX_SIZE = env_int("SCFM_UPLOAD_MAX_SIZE", 200 * 1024 * 1024)
+# An uploaded callout audio file (callouts/audio.py): at most SCFM_AUDIO_MAX_SIZE bytes (10 MiB: a spoken warning
+# of a few minutes as MP3 is well under 5 MB).
+SCFM_AUDIO_MAX_SIZE = env_int("SCFM_AUDIO_MAX_SIZE", 10 * 1024 * 1024)
 
 ROOT_URLCONF = "scfm.urls"
 WSGI_APPLICATION = "scfm.wsgi.application"

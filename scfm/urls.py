@@ -21,6 +21,7 @@ api_patterns = [
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("twilio_webhooks/", include("phone_calls.webhooks.urls")),
+    path("audio/", include("callouts.urls")),  # uploaded callout audio, at unguessable names (callouts/audio.py)
     path("dashboard", RedirectView.as_view(url="/dashboard/", permanent=False)),
     path("dashboard/", include("dashboard.urls")),
     path("health", views.health, name="health"),
