@@ -82,7 +82,10 @@ def extract_messages() -> dict[tuple, Message]:
     for path in _python_files():
         add(path, path.read_bytes())
     for path in _template_files():
-        add(path, templatize(path.read_text("utf-8"), origin=str(path)).encode("utf-8"))
+        # templatize keeps the template's lines (gettext calls where the tags were, markup blanked); their
+        # indentation means nothing to Python, and the tokenizer would trip over it
+        code = "\n".join(line.lstrip() for line in templatize(path.read_text("utf-8"), origin=str(path)).split("\n"))
+        add(path, code.encode("utf-8"))
     return found
 
 
