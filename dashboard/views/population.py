@@ -180,7 +180,9 @@ def call_me(request, callout_id: int):
                 for problem in problems if isinstance(problems, list) else [problems]:
                     form.add_error("phone_number" if field in ("phone_number", "msisdn") else None, str(problem))
         else:
-            messages.success(request, _("Calling %(number)s now with this callout's message.") % {"number": call.msisdn})
+            messages.success(
+                request, _("Calling %(number)s now with this callout's message.") % {"number": call.msisdn}
+            )
             return HttpResponseRedirect(f"/dashboard/phone_calls/{call.pk}")
     status = 422 if form.errors else 200
     return render(request, "dashboard/population/call_me.html", {"callout": callout, "form": form}, status=status)
