@@ -2,6 +2,7 @@ import secrets
 from pathlib import PurePath
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from scfm.models import TimestampedModel
@@ -138,4 +139,38 @@ class CalloutCount(models.Model):
             models.Index(fields=["callout", "minute", "key"], name="callout_counts_read_idx"),
             # the squash task: callouts with rows not yet squashed
             models.Index(fields=["callout"], condition=models.Q(is_squashed=False), name="callout_counts_unsq_idx"),
+        ]
+
+
+class CalloutEvent(models.Model):
+    """Who started, paused, resumed or stopped a callout, and when: one row per event applied
+    (callouts.services.callout_fire_event), shown on the dashboard's callout page.
+
+    A dashboard user is `user` (and `account`, the user's account); an API call is `access_token` and the token's
+    `account` (a user is not known there). The references are kept loose (SET_NULL) so removing a user or a token
+    keeps the history; the rows go with their callout.
+    """
+
+    class Event(models.TextChoices):
+        START = "start", _("Started")
+        PAUSE = "pause", _("Paused")
+        RESUME = "resume", _("Resumed")
+        STOP = "stop", _("Stopped")
+
+    id = models.BigAutoField(primary_key=True)
+    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="events")
+    event = models.CharField(max_length=16, choices=Event.choices)
+    from_status = models.CharField(max_length=16, choices=Callout.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Callout.Status.choices)
+    user = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    access_token = models.ForeignKey(
+        "accounts.AccessToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    account = models.ForeignKey("accounts.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # a callout's history on its page, newest first
+            models.Index(fields=["callout", "-id"], name="callout_events_callout_idx"),
         ]

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dashboard.middleware.DashboardLocaleMiddleware",  # LocaleMiddleware on /dashboard paths only
+    "dashboard.middleware.DashboardTimezoneMiddleware",  # times in the account's time zone on /dashboard pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
