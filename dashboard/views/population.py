@@ -97,11 +97,11 @@ def populate_preview(request, callout_id: int):
             )
         except DomainError as error:
             errors = error_messages(error)
-    template = "dashboard/population/_preview.html"
-    if not request.htmx:
-        template = "dashboard/population/preview_page.html"
     context = {"callout": callout, "rows": rows, "preview": preview, "errors": errors, "nav": "callouts"}
-    return render(request, template, context, status=200 if preview is not None else 422)
+    if request.htmx:  # htmx swaps only 2xx answers: the fragment carries its own error
+        return render(request, "dashboard/population/_preview.html", context)
+    status = 200 if preview is not None else 422
+    return render(request, "dashboard/population/preview_page.html", context, status=status)
 
 
 def _population_of(request, callout_id: int, population_id: int):

@@ -260,3 +260,12 @@ def test_call_me_saves_the_number_and_dials_it(
     assert dashboard_client.user.phone_number == "+85512345678"
     page = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/call_me").content.decode()
     assert 'value="+85512345678"' in page
+
+
+def test_the_builder_speaks_khmer(dashboard_client, callout):
+    dashboard_client.user.locale = "km"
+    dashboard_client.user.save()
+    dashboard_client.cookies["django_language"] = "km"
+    body = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate").content.decode()
+    assert "បន្ថែមទំនាក់ទំនងទាំងនេះទៅការហៅចេញ" in body  # "Add these contacts to the callout"
+    assert "Add these contacts to the callout" not in body
