@@ -269,3 +269,11 @@ def test_the_builder_speaks_khmer(dashboard_client, callout):
     body = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate").content.decode()
     assert "បន្ថែមទំនាក់ទំនងទាំងនេះទៅការហៅចេញ" in body  # "Add these contacts to the callout"
     assert "Add these contacts to the callout" not in body
+
+
+def test_a_rehearsal_is_labelled_on_the_callout_list_and_page(dashboard_client, callout):
+    dashboard_client.post(f"/dashboard/callouts/{callout.pk}/rehearse")
+    rehearsal = Callout.objects.get(is_rehearsal=True)
+    for url in ("/dashboard/", f"/dashboard/callouts/{rehearsal.pk}"):
+        body = dashboard_client.get(url).content.decode()
+        assert body.count('class="badge rehearsal"') == 1, url
