@@ -119,3 +119,11 @@ class PhoneCallFilterForm(forms.Form):
     def __init__(self, *args, statuses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any status")), *statuses]
+
+
+class CalloutAudioForm(forms.Form):
+    """An audio file for the callout's message (checked by content and size in callouts/audio.py)."""
+
+    audio_file = forms.FileField(
+        label=_("Audio file"), help_text=_("MP3, WAV or Ogg. It replaces the callout's audio URL.")
+    )

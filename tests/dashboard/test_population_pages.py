@@ -277,3 +277,22 @@ def test_a_rehearsal_is_labelled_on_the_callout_list_and_page(dashboard_client, 
     for url in ("/dashboard/", f"/dashboard/callouts/{rehearsal.pk}"):
         body = dashboard_client.get(url).content.decode()
         assert body.count('class="badge rehearsal"') == 1, url
+
+
+def test_audio_upload_page(dashboard_client, callout, settings, tmp_path, csrf_client, other_account_callout):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    url = f"/dashboard/callouts/{callout.pk}/audio"
+    assert Client().get(url).status_code == 302
+    assert dashboard_client.get(f"/dashboard/callouts/{other_account_callout.pk}/audio").status_code == 404
+    assert dashboard_client.get(url).status_code == 200
+    refused = dashboard_client.post(url, {"audio_file": SimpleUploadedFile("a.mp3", b"not audio at all" * 20)})
+    assert refused.status_code == 422 and 'id="id_audio_file_errors"' in refused.content.decode()
+    assert dashboard_client.post(url, {}).status_code == 422
+    assert csrf_client.post(url, {"audio_file": SimpleUploadedFile("a.mp3", b"ID3" + b"\x00" * 300)}).status_code == 403
+    response = dashboard_client.post(url, {"audio_file": SimpleUploadedFile("a.mp3", b"ID3" + b"\x00" * 300)})
+    assert response.status_code == 302
+    callout.refresh_from_db()
+    token = callout.audio_url.rsplit("/audio/", 1)[1]
+    assert Client().get(f"/audio/{token}").status_code == 200
