@@ -127,3 +127,18 @@ class CalloutAudioForm(forms.Form):
     audio_file = forms.FileField(
         label=_("Audio file"), help_text=_("MP3, WAV or Ogg. It replaces the callout's audio URL.")
     )
+
+
+class ParticipationFilterForm(forms.Form):
+    """The outcome filter of a callout's participations (empty: all of them)."""
+
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[
+            ("", _("Any outcome")),
+            ("answered", _("Answered")),
+            ("still_to_call", _("Still to call")),
+            ("given_up", _("Given up")),
+        ],
+    )

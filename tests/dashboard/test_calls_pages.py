@@ -151,3 +151,25 @@ def test_participation_without_calls_is_listed(dashboard_client, callout):
     participation = CalloutParticipationFactory(callout=callout)
     body = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/participations").content.decode()
     assert participation.msisdn in body and "1 participation" in body
+
+
+@pytest.mark.parametrize("status, expected", [("answered", 1), ("still_to_call", 2), ("given_up", 0), ("", 3)])
+def test_participations_filter_by_outcome_with_totals_from_counters(
+    dashboard_client, callout, calls, status, expected, django_assert_num_queries
+):
+    from callouts.models import CalloutParticipation
+
+    CalloutParticipation.objects.filter(pk=calls[0].callout_participation_id).update(answered=True)
+    from callouts.counters import callout_counts_recount
+
+    callout_counts_recount(callout_ids=[callout.pk], lock=False)
+    with django_assert_num_queries(6):
+        response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/participations", {"status": status})
+    body = response.content.decode()
+    assert f'<p class="total">{expected} participation' in body
+    assert body.count("<tr><td>") == expected
+
+
+def test_an_unknown_outcome_is_shown_next_to_the_filter(dashboard_client, callout):
+    response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/participations", {"status": "x"})
+    assert response.status_code == 422 and 'id="id_status_errors"' in response.content.decode()
