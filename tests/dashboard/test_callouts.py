@@ -4,6 +4,8 @@ Each page: anonymous -> login redirect, another account's callout -> 404, bad in
 to the field, CSRF enforced, and a fixed number of queries.
 """
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -286,8 +288,10 @@ def test_times_are_shown_in_the_accounts_time_zone(dashboard_client, callout):
     account = dashboard_client.account
     account.settings = {**account.settings, "time_zone": "Asia/Phnom_Penh"}
     account.save()
+    Callout.objects.filter(pk=callout.pk).update(created_at=datetime(2026, 1, 1, 20, 0, tzinfo=UTC))
     html = dashboard_client.get(f"/dashboard/callouts/{callout.pk}").content.decode()
-    assert "+07" in html or "Asia/Phnom_Penh" in html or "ICT" in html
+    assert "Jan. 2, 2026, 3 a.m." in html  # 20:00 UTC is 03:00 the next day in Phnom Penh (UTC+7)
+    assert 'data-time-zone="Asia/Phnom_Penh"' in html  # the chart's axis too
 
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 200
