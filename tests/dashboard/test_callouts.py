@@ -184,9 +184,10 @@ def test_detail_shows_progress_actions_and_links(dashboard_client, callout, djan
     assert 'data-stat="time_left">—<' in html
 
 
-def test_start_confirmation_says_how_many_people_will_be_called(dashboard_client, callout):
+def test_start_confirmation_says_how_many_people_will_be_called(dashboard_client, callout, django_assert_num_queries):
     CalloutParticipationFactory.create_batch(3, callout=callout)
-    response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/start")
+    with django_assert_num_queries(SESSION_QUERIES + 4):  # callout, statistics, calls in flight, settle rate
+        response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/start")
     assert response.status_code == 200
     assert "3 people will be called." in response.content.decode()
     callout.refresh_from_db()
