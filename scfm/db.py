@@ -96,7 +96,10 @@ def count_within(queryset, *, timeout_ms: int) -> int | None:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = %s", [int(timeout_ms)])
-            return queryset.count()
+            count = queryset.count()
+            # inside an outer transaction a released savepoint would keep the setting: put it back
+            cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+            return count
     except OperationalError as error:
         if isinstance(getattr(error, "__cause__", None), psycopg.errors.QueryCanceled):
             return None
