@@ -109,5 +109,6 @@ def count_within(queryset, *, timeout_ms: int) -> int | None:
 def capped_count(queryset, *, cap: int) -> tuple[int, bool]:
     """(how many rows, whether there are more than `cap`): counts at most cap + 1 rows, so its cost is bounded
     whatever the table's size. Shown as "more than {cap}" when capped."""
-    counted = queryset.model.objects.filter(pk__in=queryset.order_by().values("pk")[: cap + 1]).count()
+    # a sliced queryset counts as SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1): never more than cap + 1 rows read
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
     return min(counted, cap), counted > cap

@@ -89,13 +89,13 @@ def populate_preview(request, callout_id: int):
     """The live count and first matching contacts of the rows in the query string (an htmx fragment; a page of
     its own without htmx). The count gives up after 2 s and says so."""
     callout = callout_of(request, callout_id)
-    rows = filter_rows(request.GET)
+    bound = "rows-TOTAL_FORMS" in request.GET  # no rows at all: every contact, as an empty builder
+    rows = filter_rows(request.GET if bound else None)
     preview, errors = None, []
-    if rows.is_valid():
+    if not bound or rows.is_valid():
         try:
-            preview = population_filter_preview(
-                account=callout.account, contact_filter_params=rows.contact_filter_params()
-            )
+            params = rows.contact_filter_params() if bound else {}
+            preview = population_filter_preview(account=callout.account, contact_filter_params=params)
         except DomainError as error:
             errors = error_messages(error)
     context = {"callout": callout, "rows": rows, "preview": preview, "errors": errors, "nav": "callouts"}
