@@ -1,10 +1,13 @@
 """Middleware that acts on dashboard pages only, so the API (/api) answers exactly as before."""
 
-from django.middleware.locale import LocaleMiddleware
-from django.utils import timezone
+import zoneinfo
 
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import timezone, translation
+
+from accounts.settings import AccountSettings
 from dashboard.tenancy import current_account
-from dashboard.timezones import account_zone
 
 DASHBOARD_PREFIX = "/dashboard"
 
@@ -23,8 +26,10 @@ class DashboardLocaleMiddleware(LocaleMiddleware):
         return response
 
 
-class DashboardTimezoneMiddleware:
-    """Shows times in the account's time zone (dashboard/timezones.py) on /dashboard pages of a signed-in user."""
+class DashboardUserMiddleware:
+    """On /dashboard paths with a signed-in user: the user's language (User.locale, set on every page's language
+    switch) and the time zone of the account being viewed (the account setting `time_zone`, accounts/settings.py),
+    so templates show times in it. No query for an ordinary user (the user is read with its account)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -32,6 +37,13 @@ class DashboardTimezoneMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if request.path.startswith(DASHBOARD_PREFIX) and user is not None and user.is_authenticated:
-            with timezone.override(account_zone(current_account(request))):
+            language = user.locale if user.locale in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            time_zone = AccountSettings.from_account(current_account(request)).time_zone
+            timezone.activate(zoneinfo.ZoneInfo(time_zone))
+            try:
                 return self.get_response(request)
+            finally:
+                timezone.deactivate()
         return self.get_response(request)

@@ -40,6 +40,7 @@ if SCFM_TRUSTED_PROXY:
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "axes",  # failed dashboard sign-ins are rate-limited (AXES_* below)
     "django.contrib.sessions",  # the dashboard's sign-in (database sessions); the API stays token-only
     "django.contrib.messages",
     "django.contrib.staticfiles",
@@ -69,9 +70,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dashboard.middleware.DashboardLocaleMiddleware",  # LocaleMiddleware on /dashboard paths only
-    "dashboard.middleware.DashboardTimezoneMiddleware",  # times in the account's time zone on /dashboard pages
+    "dashboard.middleware.DashboardUserMiddleware",  # the signed-in user's language, the account's time zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in (AXES_LOCKOUT_CALLABLE); last, as axes asks
 ]
 
 # Request limits (scfm.middleware.EdgeMiddleware answers past them with 413/400 in the API's JSON error shape).
@@ -134,12 +136,38 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Sign-in by email, any case (accounts/backends.py), behind django-axes: SCFM_LOGIN_FAILURE_LIMIT wrong passwords
+# for one email from one address lock that pair out for SCFM_LOGIN_COOLOFF_MINUTES (a 429 with the message on the
+# login page). The API's token authentication never goes through these backends.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
+AXES_FAILURE_LIMIT = env_int("SCFM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = float(os.environ.get("SCFM_LOGIN_COOLOFF_MINUTES", 15)) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm names the email field "username"
+AXES_USERNAME_CALLABLE = "dashboard.views.auth.attempted_email"
+AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+if SCFM_TRUSTED_PROXY:  # the client's address is the one the trusted proxy appended to X-Forwarded-For
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+# Cookies only over HTTPS when the dashboard is served over HTTPS: SCFM_SECURE_COOKIES, by default on when
+# SCFM_PUBLIC_URL starts with https:// (behind a TLS proxy, with SCFM_TRUSTED_PROXY so Django sees https).
+SCFM_SECURE_COOKIES = env_bool("SCFM_SECURE_COOKIES", SCFM_PUBLIC_URL.startswith("https://"))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SCFM_SECURE_COOKIES
+LANGUAGE_COOKIE_SECURE = SCFM_SECURE_COOKIES
+LANGUAGE_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+if SCFM_PUBLIC_URL_CONFIGURED:  # a form posted from the public address passes the CSRF origin check
+    CSRF_TRUSTED_ORIGINS = [SCFM_PUBLIC_URL.split("/", 3)[0] + "//" + SCFM_PUBLIC_URL.split("/", 3)[2]]
 STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps: no collectstatic step for `make run`
 MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@scfm.local")
+# How long an invitation link (accounts/invitations.py) and a password-reset link work.
+SCFM_INVITATION_DAYS = env_int("SCFM_INVITATION_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("SCFM_PASSWORD_RESET_HOURS", 24) * 3600
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccessTokenAuthentication"],

@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from call_flow_logic.registry import is_registered, registered_names
+from callouts.audio import audio_kind
+from scfm.errors import DomainError
 
 NAME_KEY = "name"
 
@@ -20,6 +22,12 @@ class CalloutForm(forms.Form):
         max_length=2048,
         required=False,
         help_text=_("The message the call flow plays, e.g. https://example.org/warning.mp3"),
+    )
+    audio_file = forms.FileField(
+        label=_("Or upload the audio"),
+        required=False,
+        help_text=_("MP3, WAV or Ogg. It replaces the audio URL."),
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/mpeg,audio/wav,audio/ogg"}),
     )
     settings = forms.CharField(
         label=_("Settings"),
@@ -52,6 +60,16 @@ class CalloutForm(forms.Form):
 
     def clean_audio_url(self):
         return self.cleaned_data["audio_url"].strip() or None
+
+    def clean_audio_file(self):
+        """The upload checked as callouts.audio does it (content sniffed, size capped): the same message as the API."""
+        upload = self.cleaned_data.get("audio_file")
+        if upload:
+            try:
+                audio_kind(upload)
+            except DomainError as error:
+                raise forms.ValidationError(list(error.errors.get("audio_file", [str(error)]))) from None
+        return upload or None
 
     def clean_settings(self):
         text = self.cleaned_data["settings"].strip()

@@ -7,12 +7,14 @@ lookup is scoped by dashboard.tenancy.current_account, so another account's call
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from callouts import selectors, services
+from callouts.audio import callout_audio_attach
 from callouts.models import Callout
 from dashboard.forms.callouts import CalloutForm, callout_name
 from dashboard.live import EVENT_LABELS, callout_live
@@ -63,9 +65,12 @@ def callout_list(request):
 @require_http_methods(["GET", "POST"])
 def callout_new(request):
     account = current_account(request)
-    form = CalloutForm(request.POST or None, account=account)
+    form = CalloutForm(request.POST or None, request.FILES or None, account=account)
     if request.method == "POST" and form.is_valid():
-        callout = services.callout_create(account=account, created_by=request.user, **form.service_kwargs())
+        with transaction.atomic():
+            callout = services.callout_create(account=account, created_by=request.user, **form.service_kwargs())
+            if form.cleaned_data["audio_file"]:
+                callout = callout_audio_attach(callout=callout, upload=form.cleaned_data["audio_file"])
         messages.success(request, _("Callout created."))
         return redirect("dashboard:callout-detail", callout_id=callout.pk)
     status = 422 if form.is_bound else 200
@@ -76,9 +81,12 @@ def callout_new(request):
 @require_http_methods(["GET", "POST"])
 def callout_edit(request, callout_id: int):
     callout = _callout(request, callout_id)
-    form = CalloutForm(request.POST or None, initial=CalloutForm.initial_for(callout))
+    form = CalloutForm(request.POST or None, request.FILES or None, initial=CalloutForm.initial_for(callout))
     if request.method == "POST" and form.is_valid():
-        services.callout_update(callout=callout, metadata_merge_mode="merge", **form.service_kwargs())
+        with transaction.atomic():
+            services.callout_update(callout=callout, metadata_merge_mode="merge", **form.service_kwargs())
+            if form.cleaned_data["audio_file"]:
+                callout_audio_attach(callout=callout, upload=form.cleaned_data["audio_file"])
         messages.success(request, _("Callout saved."))
         return redirect("dashboard:callout-detail", callout_id=callout.pk)
     context = {"form": form, "callout": callout, "name": callout_name(callout), "nav": "callouts"}

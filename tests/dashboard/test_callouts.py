@@ -19,8 +19,8 @@ from tests.factories import (
 
 CALLOUT_PAGES = ["", "/edit", "/delete", "/progress", "/series", "/start"]
 
-# the session, its user and the user's account, then the page's own queries
-SESSION_QUERIES = 3
+# the session and its user with its account (accounts.backends.EmailBackend), then the page's own queries
+SESSION_QUERIES = 2
 
 
 @pytest.fixture
@@ -288,3 +288,37 @@ def test_times_are_shown_in_the_accounts_time_zone(dashboard_client, callout):
     account.save()
     html = dashboard_client.get(f"/dashboard/callouts/{callout.pk}").content.decode()
     assert "+07" in html or "Asia/Phnom_Penh" in html or "ICT" in html
+
+
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 200
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_new_with_an_uploaded_audio_file_serves_it_at_an_unguessable_url(dashboard_client, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("warning.mp3", MP3, content_type="audio/mpeg")
+    data = {"name": "Audio", "call_flow_logic": "CallFlowLogic::PlayMessage", "audio_file": upload}
+    response = dashboard_client.post("/dashboard/callouts/new", data)
+    assert response.status_code == 302
+    callout = Callout.objects.get(account=dashboard_client.account)
+    assert callout.audio_file.name.endswith(".mp3")
+    assert "/audio/" in callout.audio_url
+    served = Client().get("/audio/" + callout.audio_file.name.rsplit("/", 1)[1])
+    assert served.status_code == 200
+
+
+def test_new_refuses_a_file_that_is_not_audio_next_to_the_field(dashboard_client, media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("warning.mp3", b"not audio at all", content_type="audio/mpeg")
+    data = {"name": "Audio", "call_flow_logic": "CallFlowLogic::PlayMessage", "audio_file": upload}
+    response = dashboard_client.post("/dashboard/callouts/new", data)
+    assert response.status_code == 422
+    assert "is not an audio file we can play" in response.context["form"].errors["audio_file"][0]
+    assert not Callout.objects.filter(account=dashboard_client.account).exists()

@@ -108,8 +108,8 @@ def test_the_preview_counts_and_lists_the_first_matches(dashboard_client, callou
 
 
 def test_the_preview_query_count_is_fixed(dashboard_client, callout, contacts, django_assert_num_queries):
-    # session, user, account, callout, first contacts (fewer than the limit: no count)
-    with django_assert_num_queries(5):
+    # session, user with its account (accounts.backends), callout, first contacts (fewer than the limit: no count)
+    with django_assert_num_queries(4):
         dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate/preview", rows(), HTTP_HX_REQUEST="true")
 
 
@@ -167,7 +167,7 @@ def test_posting_the_rows_queues_a_population_and_shows_its_progress(
 
 def test_the_progress_page_query_count(dashboard_client, callout, django_assert_num_queries):
     population = BatchOperationFactory(callout=callout)
-    with django_assert_num_queries(5):  # session, user, account, callout, population
+    with django_assert_num_queries(4):  # session, user with its account, callout, population
         dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populations/{population.pk}")
 
 

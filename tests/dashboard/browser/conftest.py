@@ -78,3 +78,69 @@ def sign_in(page):
         return page
 
     return go
+
+
+@pytest.fixture
+def celery_worker(redis_url, database_url, settings):
+    """A real Celery worker with its embedded beat (scheduler ticks every second), on the test Redis and the test
+    database, consuming every queue; the in-process app (the live server's enqueues) sends to the same Redis.
+    Tasks no longer run inline for the test. Stopped (and the Redis db flushed) afterwards."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    import redis
+
+    from scfm.celery import app
+
+    redis.Redis.from_url(redis_url).flushdb()
+    keys = ("broker_url", "broker_read_url", "broker_write_url", "broker_transport", "broker_transport_options")
+    previous = {key: app.conf.get(key) for key in keys}
+    app.conf.update(
+        {key: redis_url for key in keys[:3]} | {"broker_transport": None, "broker_transport_options": {}},
+    )
+    app.conf.task_always_eager = False
+    app._pool = None
+    app.amqp._producer_pool = None
+    workdir = Path(tempfile.mkdtemp(prefix="scfm-worker-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        # the uploads (CSV imports) the live server stores must be readable by the worker: same data folder
+        "SCFM_DATA_DIR": str(settings.DATA_DIR),
+        "SCFM_SCHEDULER_INTERVAL": "1",
+        "SCFM_COUNTS_SQUASH_INTERVAL": "2",
+    }
+    log = workdir / "worker.log"
+    command = [sys.executable, "-m", "celery", "-A", "scfm", "worker", "--beat", "--pool", "solo"]
+    command += ["--queues", "celery,polling,scheduler", "--hostname", "dashboard@test", "--loglevel", "WARNING"]
+    command += ["--without-gossip", "--without-mingle", "--schedule", str(workdir / "beat")]
+    with open(log, "w") as output:
+        worker = subprocess.Popen(
+            command, cwd=Path(__file__).resolve().parents[3], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with app.connection_for_read() as connection:
+            if app.control.ping(destination=["dashboard@test"], timeout=0.5, connection=connection):
+                break
+        if worker.poll() is not None:
+            raise AssertionError(f"the worker exited: {log.read_text()}")
+    else:
+        worker.kill()
+        raise AssertionError(f"the worker never answered: {log.read_text()}")
+    worker.log = log
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=5)
+    app.conf.update(previous)
+    app._pool = None
+    app.amqp._producer_pool = None
+    redis.Redis.from_url(redis_url).flushdb()
