@@ -156,7 +156,11 @@ def rehearse(request, callout_id: int):
             error = " ".join(error_messages(refused))
         else:
             messages.success(
-                request, _("Rehearsal created: start it to practise. It dials through the simulator, calling nobody.")
+                request,
+                _(
+                    "Rehearsal created: its participants are being copied. Start it to practise: it dials through "
+                    "the simulator, calling nobody."
+                ),
             )
             return HttpResponseRedirect(f"/dashboard/callouts/{rehearsal.pk}")
     context = {"callout": callout, "error": error, "nav": "callouts"}
