@@ -15,6 +15,7 @@ from batch_operations.selectors import population_filter_preview, population_lis
 from batch_operations.services import batch_operation_create, batch_operation_fire_event
 from callouts.audio import audio_max_size, callout_audio_attach
 from callouts.selectors import callout_list
+from dashboard.errors import add_domain_errors
 from dashboard.forms.population import MAX_ROWS, CallMeForm, CalloutAudioForm, filter_rows
 from dashboard.tenancy import current_account
 from phone_calls.call_me import callout_call_me, user_phone_number_set
@@ -181,9 +182,7 @@ def call_me(request, callout_id: int):
                 user_phone_number_set(user=user, phone_number=form.cleaned_data["phone_number"])
             call = callout_call_me(callout=callout, user=user)
         except DomainError as error:
-            for field, problems in error.errors.items():
-                for problem in problems if isinstance(problems, list) else [problems]:
-                    form.add_error("phone_number" if field in ("phone_number", "msisdn") else None, str(problem))
+            add_domain_errors(form, error)
         else:
             messages.success(
                 request, _("Calling %(number)s now with this callout's message.") % {"number": call.msisdn}
@@ -204,8 +203,7 @@ def callout_audio(request, callout_id: int):
         try:
             callout_audio_attach(callout=callout, upload=form.cleaned_data["audio_file"])
         except DomainError as error:
-            for problem in error.errors.get("audio_file", []):
-                form.add_error("audio_file", str(problem))
+            add_domain_errors(form, error)
         else:
             messages.success(request, _("The audio file is uploaded: calls of this callout play it."))
             return HttpResponseRedirect(f"/dashboard/callouts/{callout.pk}")
