@@ -38,9 +38,10 @@ def _browser_missing_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """A headless Chromium for the whole session."""
+    """A headless Chromium for the browser tests (package scope: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which makes async_to_sync in any later test fail)."""
     reason = _browser_missing_reason()
     if reason:
         if os.environ.get("SCFM_REQUIRE_BROWSER") == "1":
