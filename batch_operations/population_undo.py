@@ -26,7 +26,8 @@ from scfm.errors import DomainError
 from .callout_population import population_chunk_size
 from .models import BatchOperation
 
-PREVIEW_CAP = 10_000  # participations counted exactly in a preview; past it the preview says "more than"
+PREVIEW_CAP = 10_000
+DIALLED_STATUSES = [status for status in PhoneCallStatus.values if status != PhoneCallStatus.CREATED]  # participations counted exactly in a preview; past it the preview says "more than"
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,11 @@ def _refusal(operation: BatchOperation, callout: Callout) -> str | None:
         return f"the callout is {callout.status}: a population can be undone only before the callout starts"
     if operation.status in (BatchOperation.Status.QUEUED, BatchOperation.Status.RUNNING):
         return f"the population is {operation.status}: wait until it has finished"
+    # status IN (every status but created): a few probes of phone_calls_callout_st_idx, however big the callout
     dialled = PhoneCall.objects.filter(
-        _dialled_calls(), callout_id=callout.pk, callout_participation__callout_population_id=operation.pk
+        callout_id=callout.pk,
+        status__in=DIALLED_STATUSES,
+        callout_participation__callout_population_id=operation.pk,
     )
     if dialled.exists():
         return "some of its participations have been dialled already"

@@ -17,6 +17,7 @@ urlpatterns = [
         population.population_undo_view,
         name="callout-population-undo",
     ),
+    path("callouts/<int:callout_id>/audio", population.callout_audio, name="callout-audio"),
     path("callouts/<int:callout_id>/rehearse", population.rehearse, name="callout-rehearse"),
     path("callouts/<int:callout_id>/call_me", population.call_me, name="callout-call-me"),
     path("callouts/<int:callout_id>/participations", calls.participations, name="callout-participations"),

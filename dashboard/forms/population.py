@@ -119,3 +119,26 @@ class PhoneCallFilterForm(forms.Form):
     def __init__(self, *args, statuses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any status")), *statuses]
+
+
+class CalloutAudioForm(forms.Form):
+    """An audio file for the callout's message (checked by content and size in callouts/audio.py)."""
+
+    audio_file = forms.FileField(
+        label=_("Audio file"), help_text=_("MP3, WAV or Ogg. It replaces the callout's audio URL.")
+    )
+
+
+class ParticipationFilterForm(forms.Form):
+    """The outcome filter of a callout's participations (empty: all of them)."""
+
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[
+            ("", _("Any outcome")),
+            ("answered", _("Answered")),
+            ("still_to_call", _("Still to call")),
+            ("given_up", _("Given up")),
+        ],
+    )

@@ -10,8 +10,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from callouts.selectors import callout_participation_list, callout_participations_total, callout_phone_calls_total
-from dashboard.forms.population import PhoneCallFilterForm
+from callouts.selectors import callout_participation_list, callout_phone_calls_total, callout_statistics
+from dashboard.forms.population import ParticipationFilterForm, PhoneCallFilterForm
 from dashboard.tenancy import current_account
 from dashboard.views.population import callout_of
 from phone_calls.models import PhoneCall
@@ -39,15 +39,36 @@ def _status_filter(request):
     return form, status
 
 
+# participation filter -> (queryset filter, key of callout_statistics giving its total)
+PARTICIPATION_FILTERS = {
+    "": ({}, "callout_participations"),
+    "answered": ({"answered": True}, "callout_participations_answered"),
+    "still_to_call": ({"answered": False, "given_up_at__isnull": True}, "callout_participations_still_to_call"),
+    "given_up": ({"given_up_at__isnull": False}, "callout_participations_given_up"),
+}
+
+
 @login_required
 @require_safe
 def participations(request, callout_id: int):
-    """The callout's participations, newest first; the total from its counters."""
+    """The callout's participations, newest first, filtered by outcome; the total from its counters."""
     callout = callout_of(request, callout_id)
-    rows, next_before = page_of(request, callout_participation_list(account=callout.account).filter(callout=callout))
-    total = callout_participations_total(callout_id=callout.pk, query_params={})
-    context = {"callout": callout, "rows": rows, "next_before": next_before, "total": total, "nav": "callouts"}
-    return render(request, "dashboard/calls/participations.html", context)
+    form = ParticipationFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    lookups, total_key = PARTICIPATION_FILTERS[status]
+    queryset = callout_participation_list(account=callout.account).filter(callout=callout, **lookups)
+    rows, next_before = page_of(request, queryset)
+    total = callout_statistics(callout=callout)[total_key]
+    context = {
+        "callout": callout,
+        "form": form,
+        "status": status,
+        "rows": rows,
+        "next_before": next_before,
+        "total": total,
+        "nav": "callouts",
+    }
+    return render(request, "dashboard/calls/participations.html", context, status=422 if form.errors else 200)
 
 
 @login_required

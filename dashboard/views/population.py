@@ -13,8 +13,9 @@ from batch_operations.population_undo import population_undo, population_undo_pr
 from batch_operations.rehearsals import callout_rehearsal_create
 from batch_operations.selectors import population_filter_preview, population_list, population_progress
 from batch_operations.services import batch_operation_create, batch_operation_fire_event
+from callouts.audio import audio_max_size, callout_audio_attach
 from callouts.selectors import callout_list
-from dashboard.forms.population import MAX_ROWS, CallMeForm, filter_rows
+from dashboard.forms.population import MAX_ROWS, CallMeForm, CalloutAudioForm, filter_rows
 from dashboard.tenancy import current_account
 from phone_calls.call_me import callout_call_me, user_phone_number_set
 from scfm.errors import DomainError
@@ -97,11 +98,11 @@ def populate_preview(request, callout_id: int):
             )
         except DomainError as error:
             errors = error_messages(error)
-    template = "dashboard/population/_preview.html"
-    if not request.htmx:
-        template = "dashboard/population/preview_page.html"
     context = {"callout": callout, "rows": rows, "preview": preview, "errors": errors, "nav": "callouts"}
-    return render(request, template, context, status=200 if preview is not None else 422)
+    if request.htmx:  # htmx swaps only 2xx answers: the fragment carries its own error
+        return render(request, "dashboard/population/_preview.html", context)
+    status = 200 if preview is not None else 422
+    return render(request, "dashboard/population/preview_page.html", context, status=status)
 
 
 def _population_of(request, callout_id: int, population_id: int):
@@ -180,7 +181,29 @@ def call_me(request, callout_id: int):
                 for problem in problems if isinstance(problems, list) else [problems]:
                     form.add_error("phone_number" if field in ("phone_number", "msisdn") else None, str(problem))
         else:
-            messages.success(request, _("Calling %(number)s now with this callout's message.") % {"number": call.msisdn})
+            messages.success(
+                request, _("Calling %(number)s now with this callout's message.") % {"number": call.msisdn}
+            )
             return HttpResponseRedirect(f"/dashboard/phone_calls/{call.pk}")
     status = 422 if form.errors else 200
     return render(request, "dashboard/population/call_me.html", {"callout": callout, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def callout_audio(request, callout_id: int):
+    """GET: the upload form (with the current audio); POST: store the file as the callout's message, served to the
+    provider at an unguessable URL (callouts/audio.py)."""
+    callout = callout_of(request, callout_id)
+    form = CalloutAudioForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            callout_audio_attach(callout=callout, upload=form.cleaned_data["audio_file"])
+        except DomainError as error:
+            for problem in error.errors.get("audio_file", []):
+                form.add_error("audio_file", str(problem))
+        else:
+            messages.success(request, _("The audio file is uploaded: calls of this callout play it."))
+            return HttpResponseRedirect(f"/dashboard/callouts/{callout.pk}")
+    context = {"callout": callout, "form": form, "max_mb": audio_max_size() // (1024 * 1024), "nav": "callouts"}
+    return render(request, "dashboard/population/audio.html", context, status=422 if form.errors else 200)

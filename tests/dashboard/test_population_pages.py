@@ -185,7 +185,9 @@ def test_undo_previews_then_removes_the_participations(
     assert "3 participations removed" in dashboard_client.get(response["Location"]).content.decode()
 
 
-def test_undo_is_refused_with_the_reason_once_started(dashboard_client, callout, contacts, django_capture_on_commit_callbacks):
+def test_undo_is_refused_with_the_reason_once_started(
+    dashboard_client, callout, contacts, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         dashboard_client.post(f"/dashboard/callouts/{callout.pk}/populate", rows())
     operation = BatchOperation.objects.get(callout=callout)
@@ -203,7 +205,10 @@ def test_forms_refuse_a_post_without_the_csrf_token(csrf_client, db):
         assert csrf_client.post(url, rows()).status_code == 403
     population = BatchOperationFactory(callout=callout)
     assert csrf_client.post(f"/dashboard/callouts/{callout.pk}/populations/{population.pk}/undo").status_code == 403
-    assert csrf_client.post(f"/dashboard/callouts/{callout.pk}/call_me", {"phone_number": "+85512345678"}).status_code == 403
+    assert (
+        csrf_client.post(f"/dashboard/callouts/{callout.pk}/call_me", {"phone_number": "+85512345678"}).status_code
+        == 403
+    )
     assert not BatchOperation.objects.exclude(pk=population.pk).exists()
     assert not PhoneCall.objects.exists()
 
@@ -236,14 +241,18 @@ def test_call_me_needs_a_number_and_shows_the_error_next_to_it(dashboard_client,
     assert not PhoneCall.objects.exists()
 
 
-def test_call_me_saves_the_number_and_dials_it(dashboard_client, callout, fake_twilio, django_capture_on_commit_callbacks):
+def test_call_me_saves_the_number_and_dials_it(
+    dashboard_client, callout, fake_twilio, django_capture_on_commit_callbacks
+):
     account = dashboard_client.account
     account.platform_provider_name = "somleng"
     account.somleng_account_sid, account.somleng_auth_token = fake_twilio.account_sid, fake_twilio.auth_token
     account.somleng_api_base_url = fake_twilio.base_url
     account.save()
     with django_capture_on_commit_callbacks(execute=True):
-        response = dashboard_client.post(f"/dashboard/callouts/{callout.pk}/call_me", {"phone_number": "+855 12 345 678"})
+        response = dashboard_client.post(
+            f"/dashboard/callouts/{callout.pk}/call_me", {"phone_number": "+855 12 345 678"}
+        )
     call = PhoneCall.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/dashboard/phone_calls/{call.pk}"
     assert [request.value("To") for request in fake_twilio.create_requests()] == ["+85512345678"]
@@ -251,3 +260,39 @@ def test_call_me_saves_the_number_and_dials_it(dashboard_client, callout, fake_t
     assert dashboard_client.user.phone_number == "+85512345678"
     page = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/call_me").content.decode()
     assert 'value="+85512345678"' in page
+
+
+def test_the_builder_speaks_khmer(dashboard_client, callout):
+    dashboard_client.user.locale = "km"
+    dashboard_client.user.save()
+    dashboard_client.cookies["django_language"] = "km"
+    body = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate").content.decode()
+    assert "បន្ថែមទំនាក់ទំនងទាំងនេះទៅការហៅចេញ" in body  # "Add these contacts to the callout"
+    assert "Add these contacts to the callout" not in body
+
+
+def test_a_rehearsal_is_labelled_on_the_callout_list_and_page(dashboard_client, callout):
+    dashboard_client.post(f"/dashboard/callouts/{callout.pk}/rehearse")
+    rehearsal = Callout.objects.get(is_rehearsal=True)
+    for url in ("/dashboard/", f"/dashboard/callouts/{rehearsal.pk}"):
+        body = dashboard_client.get(url).content.decode()
+        assert body.count('class="badge rehearsal"') == 1, url
+
+
+def test_audio_upload_page(dashboard_client, callout, settings, tmp_path, csrf_client, other_account_callout):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    url = f"/dashboard/callouts/{callout.pk}/audio"
+    assert Client().get(url).status_code == 302
+    assert dashboard_client.get(f"/dashboard/callouts/{other_account_callout.pk}/audio").status_code == 404
+    assert dashboard_client.get(url).status_code == 200
+    refused = dashboard_client.post(url, {"audio_file": SimpleUploadedFile("a.mp3", b"not audio at all" * 20)})
+    assert refused.status_code == 422 and 'id="id_audio_file_errors"' in refused.content.decode()
+    assert dashboard_client.post(url, {}).status_code == 422
+    assert csrf_client.post(url, {"audio_file": SimpleUploadedFile("a.mp3", b"ID3" + b"\x00" * 300)}).status_code == 403
+    response = dashboard_client.post(url, {"audio_file": SimpleUploadedFile("a.mp3", b"ID3" + b"\x00" * 300)})
+    assert response.status_code == 302
+    callout.refresh_from_db()
+    token = callout.audio_url.rsplit("/audio/", 1)[1]
+    assert Client().get(f"/audio/{token}").status_code == 200
