@@ -67,7 +67,7 @@ def test_another_accounts_ids_are_404(dashboard_client, other_account_callout, r
 def test_participations_newest_first_with_the_total_from_counters(
     dashboard_client, callout, calls, django_assert_num_queries
 ):
-    with django_assert_num_queries(6):  # session, user, account, callout, rows, counters
+    with django_assert_num_queries(5):  # session, user with its account, callout, rows, counters
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/participations")
     body = response.content.decode()
     assert response.status_code == 200 and "3 participations" in body
@@ -76,7 +76,7 @@ def test_participations_newest_first_with_the_total_from_counters(
 
 
 def test_callout_phone_calls_filter_by_status_newest_first(dashboard_client, callout, calls, django_assert_num_queries):
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/phone_calls", {"status": "completed"})
     body = response.content.decode()
     assert "1 phone call" in body and body.count('href="/dashboard/phone_calls/') == 1
@@ -109,7 +109,7 @@ def test_pages_go_back_by_id(dashboard_client, callout, monkeypatch):
 def test_account_phone_calls_total_is_capped(dashboard_client, calls, monkeypatch, django_assert_num_queries):
     import dashboard.views.calls as views
 
-    with django_assert_num_queries(5):  # session, user, account, rows (with their callouts), capped count
+    with django_assert_num_queries(4):  # session, user with its account, rows (with their callouts), capped count
         response = dashboard_client.get("/dashboard/phone_calls")
     assert "4 phone calls" in response.content.decode()
     monkeypatch.setattr(views, "COUNT_CAP", 2)
@@ -121,7 +121,7 @@ def test_a_call_shows_its_events(dashboard_client, calls, django_assert_num_quer
     RemotePhoneCallEvent.objects.create(
         phone_call=call, details={"CallStatus": "ringing"}, remote_call_id="CA1", remote_direction="outbound-api"
     )
-    with django_assert_num_queries(5):  # session, user, account, call with its callout, events
+    with django_assert_num_queries(4):  # session, user with its account, call with its callout, events
         response = dashboard_client.get(f"/dashboard/phone_calls/{call.pk}")
     assert response.status_code == 200 and "ringing" in response.content.decode()
 
@@ -130,7 +130,7 @@ def test_recordings_have_a_player_serving_the_accounts_audio(
     dashboard_client, calls, recording, django_assert_num_queries
 ):
     made = recording(calls[0])
-    with django_assert_num_queries(4):  # session, user, account, recordings with their calls
+    with django_assert_num_queries(3):  # session, user with its account, recordings with their calls
         page = dashboard_client.get("/dashboard/recordings")
     assert f'<audio controls preload="none" src="/dashboard/recordings/{made.pk}/audio"' in page.content.decode()
     audio = dashboard_client.get(f"/dashboard/recordings/{made.pk}/audio")
@@ -163,7 +163,7 @@ def test_participations_filter_by_outcome_with_totals_from_counters(
     from callouts.counters import callout_counts_recount
 
     callout_counts_recount(callout_ids=[callout.pk], lock=False)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/participations", {"status": status})
     body = response.content.decode()
     assert f'<p class="total">{expected} participation' in body

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_dialling_pause'),
-        ('callouts', '0003_rehearsals_and_audio_file'),
+        ('callouts', '0002_counters_given_up'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

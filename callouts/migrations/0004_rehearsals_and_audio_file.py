@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_dialling_pause"),
-        ("callouts", "0002_counters_given_up"),
+        ("callouts", "0003_callout_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
