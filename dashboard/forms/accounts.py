@@ -8,9 +8,9 @@ message next to the field it names, so a page and the API refuse the same input 
 import functools
 
 from django import forms
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Permission, PlatformProvider
