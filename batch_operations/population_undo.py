@@ -21,13 +21,16 @@ from callouts import counters
 from callouts.models import Callout, CalloutParticipation
 from phone_calls.models import PhoneCall
 from phone_calls.statuses import PhoneCallStatus
+from scfm.db import capped_count
 from scfm.errors import DomainError
 
 from .callout_population import population_chunk_size
 from .models import BatchOperation
 
 PREVIEW_CAP = 10_000
-DIALLED_STATUSES = [status for status in PhoneCallStatus.values if status != PhoneCallStatus.CREATED]  # participations counted exactly in a preview; past it the preview says "more than"
+DIALLED_STATUSES = [
+    status for status in PhoneCallStatus.values if status != PhoneCallStatus.CREATED
+]  # participations counted exactly in a preview; past it the preview says "more than"
 
 
 @dataclass(frozen=True)
@@ -70,13 +73,9 @@ def population_undo_preview(*, batch_operation: BatchOperation) -> UndoPreview:
     """How many participations undoing `batch_operation` removes (counted up to PREVIEW_CAP) and why it is refused,
     if it is. Three queries at most."""
     callout = batch_operation.callout  # cached when the caller fetched it
-    added = CalloutParticipation.objects.filter(callout_population_id=batch_operation.pk).values("pk")[
-        : PREVIEW_CAP + 1
-    ]
-    count = CalloutParticipation.objects.filter(pk__in=added).count()
-    return UndoPreview(
-        participations=min(count, PREVIEW_CAP), capped=count > PREVIEW_CAP, refusal=_refusal(batch_operation, callout)
-    )
+    added = CalloutParticipation.objects.filter(callout_population_id=batch_operation.pk)
+    count, capped = capped_count(added, cap=PREVIEW_CAP)
+    return UndoPreview(participations=count, capped=capped, refusal=_refusal(batch_operation, callout))
 
 
 @transaction.atomic

@@ -44,6 +44,9 @@ class Callout(FSMModelMixin, TimestampedModel):
     rehearsal_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rehearsals"
     )
+    # while a rehearsal's participations are being copied: the last participation id of the original copied so far
+    # (0 before the first chunk); null once the copy is done, and for every other callout
+    rehearsal_copy_cursor = models.BigIntegerField(null=True, blank=True)
     audio_file = models.FileField(upload_to=callout_audio_path, max_length=255, null=True, blank=True)
 
     class Meta:

@@ -96,7 +96,10 @@ def count_within(queryset, *, timeout_ms: int) -> int | None:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = %s", [int(timeout_ms)])
-            return queryset.count()
+            count = queryset.count()
+            # inside an outer transaction a released savepoint would keep the setting: put it back
+            cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+            return count
     except OperationalError as error:
         if isinstance(getattr(error, "__cause__", None), psycopg.errors.QueryCanceled):
             return None
@@ -106,5 +109,6 @@ def count_within(queryset, *, timeout_ms: int) -> int | None:
 def capped_count(queryset, *, cap: int) -> tuple[int, bool]:
     """(how many rows, whether there are more than `cap`): counts at most cap + 1 rows, so its cost is bounded
     whatever the table's size. Shown as "more than {cap}" when capped."""
-    counted = queryset.model.objects.filter(pk__in=queryset.order_by().values("pk")[: cap + 1]).count()
+    # a sliced queryset counts as SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1): never more than cap + 1 rows read
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
     return min(counted, cap), counted > cap

@@ -15,6 +15,7 @@ from batch_operations.selectors import population_filter_preview, population_lis
 from batch_operations.services import batch_operation_create, batch_operation_fire_event
 from callouts.audio import audio_max_size, callout_audio_attach
 from callouts.selectors import callout_list
+from dashboard.errors import add_domain_errors
 from dashboard.forms.population import MAX_ROWS, CallMeForm, CalloutAudioForm, filter_rows
 from dashboard.tenancy import current_account
 from phone_calls.call_me import callout_call_me, user_phone_number_set
@@ -89,13 +90,13 @@ def populate_preview(request, callout_id: int):
     """The live count and first matching contacts of the rows in the query string (an htmx fragment; a page of
     its own without htmx). The count gives up after 2 s and says so."""
     callout = callout_of(request, callout_id)
-    rows = filter_rows(request.GET)
+    bound = "rows-TOTAL_FORMS" in request.GET  # no rows at all: every contact, as an empty builder
+    rows = filter_rows(request.GET if bound else None)
     preview, errors = None, []
-    if rows.is_valid():
+    if not bound or rows.is_valid():
         try:
-            preview = population_filter_preview(
-                account=callout.account, contact_filter_params=rows.contact_filter_params()
-            )
+            params = rows.contact_filter_params() if bound else {}
+            preview = population_filter_preview(account=callout.account, contact_filter_params=params)
         except DomainError as error:
             errors = error_messages(error)
     context = {"callout": callout, "rows": rows, "preview": preview, "errors": errors, "nav": "callouts"}
@@ -156,7 +157,11 @@ def rehearse(request, callout_id: int):
             error = " ".join(error_messages(refused))
         else:
             messages.success(
-                request, _("Rehearsal created: start it to practise. It dials through the simulator, calling nobody.")
+                request,
+                _(
+                    "Rehearsal created: its participants are being copied. Start it to practise: it dials through "
+                    "the simulator, calling nobody."
+                ),
             )
             return HttpResponseRedirect(f"/dashboard/callouts/{rehearsal.pk}")
     context = {"callout": callout, "error": error, "nav": "callouts"}
@@ -177,9 +182,7 @@ def call_me(request, callout_id: int):
                 user_phone_number_set(user=user, phone_number=form.cleaned_data["phone_number"])
             call = callout_call_me(callout=callout, user=user)
         except DomainError as error:
-            for field, problems in error.errors.items():
-                for problem in problems if isinstance(problems, list) else [problems]:
-                    form.add_error("phone_number" if field in ("phone_number", "msisdn") else None, str(problem))
+            add_domain_errors(form, error)
         else:
             messages.success(
                 request, _("Calling %(number)s now with this callout's message.") % {"number": call.msisdn}
@@ -200,8 +203,7 @@ def callout_audio(request, callout_id: int):
         try:
             callout_audio_attach(callout=callout, upload=form.cleaned_data["audio_file"])
         except DomainError as error:
-            for problem in error.errors.get("audio_file", []):
-                form.add_error("audio_file", str(problem))
+            add_domain_errors(form, error)
         else:
             messages.success(request, _("The audio file is uploaded: calls of this callout play it."))
             return HttpResponseRedirect(f"/dashboard/callouts/{callout.pk}")

@@ -8,6 +8,7 @@ through it; the real callout's participations and calls are untouched.
 import pytest
 
 from batch_operations.rehearsals import callout_rehearsal_create
+from batch_operations.tasks import copy_rehearsal
 from callouts import counters
 from callouts.models import Callout, CalloutParticipation
 from callouts.services import callout_fire_event
@@ -42,6 +43,14 @@ def snapshot(callout) -> list[tuple]:
     ]
 
 
+def rehearse(callout, django_capture_on_commit_callbacks, **kwargs):
+    """The rehearsal, with its participations copied (the copy task runs after commit)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        rehearsal = callout_rehearsal_create(callout=callout, **kwargs)
+    rehearsal.refresh_from_db()
+    return rehearsal
+
+
 def run_to_the_end(callout, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         callout_fire_event(callout=callout, event="start")
@@ -74,7 +83,7 @@ def test_running_a_rehearsal_to_the_end_makes_no_request_to_the_real_provider(
     fake_twilio, real_callout, django_capture_on_commit_callbacks
 ):
     before = snapshot(real_callout)
-    rehearsal = callout_rehearsal_create(callout=real_callout)
+    rehearsal = rehearse(real_callout, django_capture_on_commit_callbacks)
 
     run_to_the_end(rehearsal, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -97,11 +106,13 @@ def test_the_real_callout_on_the_same_account_is_dialled_through_the_real_provid
     assert len(fake_twilio.create_requests()) == 5
 
 
-def test_a_rehearsal_copies_the_flow_audio_settings_and_participants_in_chunks(real_callout, settings):
+def test_a_rehearsal_copies_the_flow_audio_settings_and_participants_in_chunks(
+    real_callout, settings, django_capture_on_commit_callbacks
+):
     settings.SCFM_POPULATION_CHUNK_SIZE = 2
     real_callout.settings = {"note": "x"}
     real_callout.save()
-    rehearsal = callout_rehearsal_create(callout=real_callout)
+    rehearsal = rehearse(real_callout, django_capture_on_commit_callbacks)
 
     assert (rehearsal.is_rehearsal, rehearsal.rehearsal_of_id, rehearsal.status) == (
         True,
@@ -127,12 +138,58 @@ def test_a_rehearsal_copies_the_flow_audio_settings_and_participants_in_chunks(r
     assert counters.callout_counts(rehearsal.pk) == counters.counts_from_rows([rehearsal.pk])[rehearsal.pk]
 
 
-def test_a_rehearsal_of_a_callout_with_no_participants_is_empty(db):
-    rehearsal = callout_rehearsal_create(callout=CalloutFactory())
+def test_a_rehearsal_of_a_callout_with_no_participants_is_empty(db, django_capture_on_commit_callbacks):
+    rehearsal = rehearse(CalloutFactory(), django_capture_on_commit_callbacks)
     assert rehearsal.is_rehearsal and not CalloutParticipation.objects.filter(callout=rehearsal).exists()
+    assert rehearsal.rehearsal_copy_cursor is None
 
 
-def test_a_rehearsal_is_refused_for_a_rehearsal(db):
+def test_a_killed_copy_resumes_from_its_cursor_without_duplicates(real_callout, settings, monkeypatch):
+    """The worker dies after the first chunk's commit; the task sent again copies the rest, once."""
+    import batch_operations.rehearsals as rehearsals
+
+    settings.SCFM_POPULATION_CHUNK_SIZE = 2
+    rehearsal = callout_rehearsal_create(callout=real_callout)  # the task is not sent (no commit in this test)
+    chunks = []
+    real_chunk = rehearsals._copy_next_chunk
+
+    def dies_after_one(rehearsal_id, size):
+        if chunks:
+            raise SystemExit("worker killed")
+        chunks.append(1)
+        return real_chunk(rehearsal_id, size)
+
+    monkeypatch.setattr(rehearsals, "_copy_next_chunk", dies_after_one)
+    with pytest.raises(SystemExit):
+        rehearsals.callout_rehearsal_copy(rehearsal_id=rehearsal.pk)
+    rehearsal.refresh_from_db()
+    assert rehearsal.rehearsal_copy_cursor and CalloutParticipation.objects.filter(callout=rehearsal).count() == 2
+
+    monkeypatch.setattr(rehearsals, "_copy_next_chunk", real_chunk)
+    copy_rehearsal(rehearsal.pk)
+    copy_rehearsal(rehearsal.pk)  # redelivered: nothing more
+    assert CalloutParticipation.objects.filter(callout=rehearsal).count() == 5
+    assert PhoneCall.objects.filter(callout=rehearsal).count() == 5
+    assert counters.callout_counts(rehearsal.pk) == counters.counts_from_rows([rehearsal.pk])[rehearsal.pk]
+
+
+def test_a_stalled_copy_is_sent_again_by_the_periodic_task(real_callout, settings, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from batch_operations.tasks import batch_operations_resume_stalled
+
+    rehearsal = callout_rehearsal_create(callout=real_callout)  # its task was lost
+    Callout.objects.filter(pk=rehearsal.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_operations_resume_stalled()
+    rehearsal.refresh_from_db()
+    assert rehearsal.rehearsal_copy_cursor is None
+    assert CalloutParticipation.objects.filter(callout=rehearsal).count() == 5
+
+
+def test_a_rehearsal_is_refused_for_a_rehearsal(db):  # (no copy needed to refuse)
     rehearsal = callout_rehearsal_create(callout=CalloutFactory())
     with pytest.raises(DomainError) as error:
         callout_rehearsal_create(callout=rehearsal)

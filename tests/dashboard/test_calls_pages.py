@@ -76,7 +76,7 @@ def test_participations_newest_first_with_the_total_from_counters(
 
 
 def test_callout_phone_calls_filter_by_status_newest_first(dashboard_client, callout, calls, django_assert_num_queries):
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(5):  # session, user with its account, callout, rows, counters
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/phone_calls", {"status": "completed"})
     body = response.content.decode()
     assert "1 phone call" in body and body.count('href="/dashboard/phone_calls/') == 1
@@ -163,7 +163,7 @@ def test_participations_filter_by_outcome_with_totals_from_counters(
     from callouts.counters import callout_counts_recount
 
     callout_counts_recount(callout_ids=[callout.pk], lock=False)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(5):  # session, user with its account, callout, rows, counters
         response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/participations", {"status": status})
     body = response.content.decode()
     assert f'<p class="total">{expected} participation' in body

@@ -139,7 +139,10 @@ def test_a_bad_row_is_shown_next_to_its_field(dashboard_client, callout):
 def test_a_broken_management_form_is_a_422_not_a_500(dashboard_client, callout):
     response = dashboard_client.post(f"/dashboard/callouts/{callout.pk}/populate", {"rows-TOTAL_FORMS": "x"})
     assert response.status_code == 422
-    assert dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate/preview", {}).status_code == 422
+    broken = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate/preview", {"rows-TOTAL_FORMS": "x"})
+    assert broken.status_code == 422
+    # no rows at all: the empty builder's preview (every contact)
+    assert dashboard_client.get(f"/dashboard/callouts/{callout.pk}/populate/preview").status_code == 200
 
 
 def test_posting_the_rows_queues_a_population_and_shows_its_progress(
