@@ -327,3 +327,11 @@ def test_new_refuses_a_file_that_is_not_audio_next_to_the_field(dashboard_client
     assert response.status_code == 422
     assert "is not an audio file we can play" in response.context["form"].errors["audio_file"][0]
     assert not Callout.objects.filter(account=dashboard_client.account).exists()
+
+
+def test_an_event_without_user_or_token_shows_as_the_system(dashboard_client, callout):
+    from callouts.services import callout_fire_event
+
+    callout_fire_event(callout=callout, event="start")  # as callouts_run (a command) does
+    html = dashboard_client.get(f"/dashboard/callouts/{callout.pk}").content.decode()
+    assert "System (a command or task)" in html

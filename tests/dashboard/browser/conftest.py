@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
+
 def _browser_missing_reason() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
