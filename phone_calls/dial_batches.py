@@ -47,7 +47,7 @@ from . import metrics
 from .dial_answers import NOT_SENT, BatchResult, answers_record
 from .models import PhoneCall
 from .providers.base import CreateOutcome, CreateResult, Provider
-from .providers.registry import provider_for_account
+from .providers.registry import provider_for_call
 from .providers.twilio import DIAL_POOL_SIZE
 from .statuses import PhoneCallStatus
 
@@ -147,18 +147,21 @@ class SentBatch:
         slots = send_at or {}
         stamped, put_back, skipped = _stamp(sorted(set(phone_call_ids)), check_callout)
         batch = cls(skipped, put_back)
-        by_account: dict[int, list[PhoneCall]] = defaultdict(list)
+        # one leg per account and adapter: a rehearsal's calls go to the simulator whatever the account's provider
+        by_account: dict[tuple[int, bool], list[PhoneCall]] = defaultdict(list)
         for call in sorted(stamped, key=lambda call: slots.get(call.pk, 0.0)):
-            by_account[call.account_id].append(call)
+            by_account[(call.account_id, _is_rehearsal(call))].append(call)
         for calls in by_account.values():
             account = calls[0].account
-            probe = account.dialling_paused_at is not None
             try:
-                provider: Provider | None = provider_for_account(account)
+                provider: Provider | None = provider_for_call(calls[0])
             except ValueError as error:  # an unknown provider name: the account's configuration
+                probe = account.dialling_paused_at is not None
                 fault = CreateResult(CreateOutcome.ACCOUNT_FAULT, error_message=str(error))
                 batch.legs.append(_Leg(None, probe, None, calls, [_done(fault) for _ in calls]))
                 continue
+            # only the account's own provider taking a call ends a pause (a rehearsal's simulator proves nothing)
+            probe = account.dialling_paused_at is not None and provider.dials_for_real
             leg = _Leg(provider, probe, _Gate(account, calls, check_callout), calls, [])
             pacer = _pacer(account.pk, rate) if rate else None
             if background:
@@ -213,7 +216,7 @@ def _stamp(phone_call_ids: list[int], check_callout: bool) -> tuple[list[PhoneCa
     (stamped calls, put back ids, skipped ids)."""
     calls = list(
         PhoneCall.objects.select_for_update(of=("self",))
-        .select_related("account")
+        .select_related("account", "callout")
         .filter(pk__in=phone_call_ids)
         .order_by("pk")
     )
@@ -248,6 +251,10 @@ def _stamp(phone_call_ids: list[int], check_callout: bool) -> tuple[list[PhoneCa
         )
         metrics.dispatch_lag_observe((now - due_at).total_seconds())
     return stamped, back, skipped
+
+
+def _is_rehearsal(call: PhoneCall) -> bool:
+    return call.callout_id is not None and call.callout.is_rehearsal
 
 
 def _running_callouts(callout_ids: set) -> dict[int, datetime]:

@@ -70,8 +70,9 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
             models.Index(fields=["callout", "status", "-id"], name="phone_calls_callout_st_idx"),
             # /api/callouts/:id/phone_calls newest first (keyset over the callout's calls)
             models.Index(fields=["callout", "-id"], name="phone_calls_callout_id_idx"),
-            # in-flight counts per account and status filters
-            models.Index(fields=["account", "status"], name="phone_calls_account_st_idx"),
+            # in-flight counts per account and status filters; with -id, the dashboard's account-wide list of one
+            # status newest first and its capped count (index only, stopping at the cap)
+            models.Index(fields=["account", "status", "-id"], name="phone_calls_account_st_idx"),
             # /api/callout_participations/:id/phone_calls and retry checks
             models.Index(fields=["callout_participation"], name="phone_calls_particip_idx"),
             # /api/contacts/:id/phone_calls and the contact delete check

@@ -32,7 +32,7 @@ from .dial_answers import NOT_SENT, answers_record
 from .dial_batches import SEND_DEADLINE_SECONDS
 from .models import PhoneCall
 from .providers.base import HTTP_TIMEOUT_SECONDS, ProviderError
-from .providers.registry import PROVIDERS, accounts_on_provider, provider_for_account
+from .providers.registry import PROVIDERS, accounts_on_provider, provider_for_call, real_calls
 from .statuses import PhoneCallStatus
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,16 @@ def _unrecorded(now: datetime) -> Q:
     for provider in PROVIDERS.values():
         if provider.dials_for_real:
             dials_for_real |= accounts_on_provider(provider.name, prefix="account__")
-    return dials_for_real & Q(
-        status=PhoneCallStatus.QUEUED,
-        dispatched_at__lte=now - UNRECORDED_AFTER,
-        updated_at__lte=now - UNRECORDED_AFTER,
-        remote_call_id__isnull=True,
+    # a rehearsal's calls went to the simulator, which dials nobody (polling.phone_calls_sweep_queued has them)
+    return (
+        dials_for_real
+        & real_calls()
+        & Q(
+            status=PhoneCallStatus.QUEUED,
+            dispatched_at__lte=now - UNRECORDED_AFTER,
+            updated_at__lte=now - UNRECORDED_AFTER,
+            remote_call_id__isnull=True,
+        )
     )
 
 
@@ -83,7 +88,7 @@ def phone_call_find_unrecorded(*, phone_call_id: int) -> str | None:
         if call.status != PhoneCallStatus.QUEUED or stamp is None or call.remote_call_id:
             return None
         try:
-            provider = provider_for_account(call.account)
+            provider = provider_for_call(call)
             created = provider.calls_created_to(call.msisdn, stamp)
         except (ProviderError, ValueError) as error:
             logger.warning("looking up phone call %s at the provider failed: %s", call.pk, error)

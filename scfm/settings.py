@@ -41,7 +41,11 @@ if SCFM_TRUSTED_PROXY:
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "axes",  # failed dashboard sign-ins are rate-limited (AXES_* below)
+    "django.contrib.sessions",  # the dashboard's sign-in (database sessions); the API stays token-only
+    "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
     "batch_operations",
     "phone_calls",
     "call_flow_logic",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -62,7 +67,16 @@ MIDDLEWARE = [
     "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the API docs' assets) from the app itself
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # DRF views are csrf_exempt and the webhooks are too: CSRF checks bite on the dashboard's forms only
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.middleware.DashboardLocaleMiddleware",  # LocaleMiddleware on /dashboard paths only
+    "dashboard.middleware.DashboardUserMiddleware",  # the signed-in user's language, the account's time zone
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in (AXES_LOCKOUT_CALLABLE); after auth, as axes asks
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -73,6 +87,9 @@ MIDDLEWARE = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SCFM_MAX_REQUEST_BODY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("SCFM_MAX_REQUEST_FIELDS", 1000)
 SCFM_UPLOAD_MAX_SIZE = env_int("SCFM_UPLOAD_MAX_SIZE", 200 * 1024 * 1024)
+# An uploaded callout audio file (callouts/audio.py): at most SCFM_AUDIO_MAX_SIZE bytes (10 MiB: a spoken warning
+# of a few minutes as MP3 is well under 5 MB).
+SCFM_AUDIO_MAX_SIZE = env_int("SCFM_AUDIO_MAX_SIZE", 10 * 1024 * 1024)
 
 ROOT_URLCONF = "scfm.urls"
 WSGI_APPLICATION = "scfm.wsgi.application"
@@ -83,7 +100,15 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
     }
 ]
 
@@ -107,12 +132,54 @@ AUTH_USER_MODEL = "accounts.User"
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("km", "ខ្មែរ")]
+LOCALE_PATHS = [BASE_DIR / "dashboard" / "locale"]
+USE_I18N = True
+
+# The dashboard (/dashboard/): session sign-in with email + password.
+LOGIN_URL = "/dashboard/login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/dashboard/login"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Sign-in by email, any case (accounts/backends.py), behind django-axes: SCFM_LOGIN_FAILURE_LIMIT wrong passwords
+# for one email from one address lock that pair out for SCFM_LOGIN_COOLOFF_MINUTES (a 429 with the message on the
+# login page). The API's token authentication never goes through these backends.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
+AXES_FAILURE_LIMIT = env_int("SCFM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = float(os.environ.get("SCFM_LOGIN_COOLOFF_MINUTES", 15)) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm names the email field "username"
+AXES_USERNAME_CALLABLE = "dashboard.views.auth.attempted_email"
+AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+if SCFM_TRUSTED_PROXY:  # the client's address is the one the trusted proxy appended to X-Forwarded-For
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+# Cookies only over HTTPS when the dashboard is served over HTTPS: SCFM_SECURE_COOKIES, by default on when
+# SCFM_PUBLIC_URL starts with https:// (unset or empty; behind a TLS proxy also SCFM_TRUSTED_PROXY).
+SCFM_SECURE_COOKIES = (
+    env_bool("SCFM_SECURE_COOKIES")
+    if os.environ.get("SCFM_SECURE_COOKIES", "").strip()
+    else SCFM_PUBLIC_URL.startswith("https://")
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SCFM_SECURE_COOKIES
+LANGUAGE_COOKIE_SECURE = SCFM_SECURE_COOKIES
+LANGUAGE_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+if SCFM_PUBLIC_URL_CONFIGURED:  # a form posted from the public address passes the CSRF origin check
+    CSRF_TRUSTED_ORIGINS = [SCFM_PUBLIC_URL.split("/", 3)[0] + "//" + SCFM_PUBLIC_URL.split("/", 3)[2]]
 STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps: no collectstatic step for `make run`
 MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@scfm.local")
+# How long an invitation link (accounts/invitations.py) and a password-reset link work.
+SCFM_INVITATION_DAYS = env_int("SCFM_INVITATION_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("SCFM_PASSWORD_RESET_HOURS", 24) * 3600
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccessTokenAuthentication"],

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from scfm import views
@@ -30,6 +31,9 @@ api_patterns = [
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("twilio_webhooks/", include("phone_calls.webhooks.urls")),
+    path("audio/", include("callouts.urls")),  # uploaded callout audio, at unguessable names (callouts/audio.py)
+    path("dashboard", RedirectView.as_view(url="/dashboard/", permanent=False)),
+    path("dashboard/", include("dashboard.urls")),
     path("health", views.health, name="health"),
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),

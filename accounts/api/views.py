@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from scfm.api.viewsets import ResourceViewSet
+from scfm.public_urls import absolute_url
 
 from .. import selectors, services
 from ..filters import AccessTokenFilter, AccountFilter, UserFilter
@@ -138,5 +139,5 @@ class UserViewSet(AccountScopedMixin, ResourceViewSet):
     def fire_event(self, request, *args, **kwargs):
         user = self.get_object()
         self.validated(UserEventSerializer)
-        user = services.user_invite(user=user)
+        user = services.user_invite(user=user, base_url=absolute_url(request, "/"))
         return Response(self.read(user), status=status.HTTP_201_CREATED, headers={"Location": self.location(user)})

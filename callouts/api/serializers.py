@@ -28,7 +28,11 @@ class CalloutReadSerializer(serializers.ModelSerializer):
             "settings",
             "created_by_id",
             "dialling_paused_reason",
+            "is_rehearsal",
+            "rehearsal_of_id",
         ]
+        # a rehearsal (batch_operations/rehearsals.py) is made by its own action, never by writing these
+        read_only_fields = ["is_rehearsal", "rehearsal_of_id"]
 
 
 class CalloutWriteSerializer(MetadataWriteSerializer):

@@ -38,7 +38,14 @@ class CalloutViewSet(ResourceViewSet):
         services.callout_delete(callout=instance)
 
     def perform_event(self, instance, event):
-        return services.callout_fire_event(callout=instance, event=event)
+        # who did it: the token and its account (single-tenant HTTP Basic has no token, only the account)
+        principal = self.request.user
+        return services.callout_fire_event(
+            callout=instance,
+            event=event,
+            access_token=getattr(principal, "token", None),
+            actor_account=getattr(principal, "account", None),
+        )
 
     @extend_schema(
         summary="Show a callout's statistics",

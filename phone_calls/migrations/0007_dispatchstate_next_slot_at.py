@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("phone_calls", "0005_callout_list_indexes"),
+        ("phone_calls", "0006_account_status_id_index"),
     ]
 
     operations = [
