@@ -201,6 +201,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "SCFM API",
     "DESCRIPTION": "Simple Call Flow Manager: contacts, callouts, batch operations, phone calls and IVR call flows.",
     "VERSION": "1.0.0",
+    # operation ids are named without the /api prefix; said outright, since /metrics (excluded) would make it "/"
+    "SCHEMA_PATH_PREFIX": r"/api",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

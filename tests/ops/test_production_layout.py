@@ -413,7 +413,9 @@ def test_compose_services_run_a_callout_to_the_end_when_a_worker_is_killed_mid_c
     )
     left = live_calls(callout["id"])
     in_doubt = {call["id"] for call in left if call["dispatched_at"]}
-    # an hour later the scheduler's tick has sent the lost dial tasks again and expired the calls in doubt
+    # an hour later the scheduler's tick has sent the lost dial tasks again, and the calls in doubt (stamped by the
+    # dead worker, no answer recorded) were put back in line and dialled: the simulator dials nobody, so none of them
+    # can have reached anyone (issue 13: nobody silently uncalled; today's real providers are asked first, unrecorded.py)
     an_hour_passes({call["id"] for call in left})
     wait_for(
         lambda: not live_calls(callout["id"]),
@@ -421,14 +423,14 @@ def test_compose_services_run_a_callout_to_the_end_when_a_worker_is_killed_mid_c
         lambda: f"not settled after the sweep: {live_calls(callout['id'])}\n{stack.dump_logs()}",
     )
 
-    # nothing lost: every participation answered, called MAX_CALLS times, or ended on a call left in doubt
+    # nothing lost: every participation answered or called MAX_CALLS times; no call left to expire
     from callouts.models import CalloutParticipation
     from phone_calls.models import RemotePhoneCallEvent
 
     participations = list(CalloutParticipation.objects.filter(callout_id=callout["id"]))
     assert len(participations) == CONTACTS
     calls = list(PhoneCall.objects.filter(callout_id=callout["id"]).order_by("id"))
-    assert {call.pk for call in calls if call.status == "expired"} == in_doubt
+    assert [call.pk for call in calls if call.status == "expired"] == []
     by_participation: dict[int, list] = {}
     for call in calls:
         by_participation.setdefault(call.callout_participation_id, []).append(call)
@@ -436,9 +438,10 @@ def test_compose_services_run_a_callout_to_the_end_when_a_worker_is_killed_mid_c
         attempts = by_participation[participation.pk]
         assert len(attempts) == participation.phone_calls_count <= MAX_CALLS
         assert participation.answered == any(call.status == "completed" for call in attempts)
-        assert participation.answered or len(attempts) == MAX_CALLS or attempts[-1].pk in in_doubt
+        assert participation.answered or len(attempts) == MAX_CALLS
     # nobody dialled twice: one remote call id per call, never shared, and every status callback names its call's id
-    remote_ids = [call.remote_call_id for call in calls if call.pk not in in_doubt]
+    remote_ids = [call.remote_call_id for call in calls]
+    assert in_doubt <= {call.pk for call in calls if call.remote_call_id}  # the calls in doubt were dialled after all
     assert all(remote_ids), [call.pk for call in calls if not call.remote_call_id]
     assert len(set(remote_ids)) == len(remote_ids)
     events = RemotePhoneCallEvent.objects.filter(phone_call__callout_id=callout["id"])
