@@ -4,6 +4,7 @@ from scfm.api.viewsets import ParentScope, ResourceViewSet
 
 from .. import selectors, services
 from ..filters import CalloutFilter, CalloutParticipationFilter
+from .schema import series_schema, statistics_schema
 from .serializers import (
     CalloutParticipationReadSerializer,
     CalloutParticipationUpdateSerializer,
@@ -36,6 +37,7 @@ class CalloutViewSet(ResourceViewSet):
     def perform_event(self, instance, event):
         return services.callout_fire_event(callout=instance, event=event)
 
+    @statistics_schema
     def statistics(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics."""
         return Response(selectors.callout_statistics(callout=self.get_object()))
@@ -44,6 +46,7 @@ class CalloutViewSet(ResourceViewSet):
         known = super().known_query_params()
         return known | {"from", "to"} if self.action == "statistics_series" else known
 
+    @series_schema
     def statistics_series(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics/series?from=...&to=... (selectors.callout_statistics_series)."""
         start, end = request.query_params.get("from"), request.query_params.get("to")
