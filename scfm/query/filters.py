@@ -248,7 +248,9 @@ def _narrowed(filterset_class, names: frozenset[str]):
     builds and validates a form field for each on every request: ~5 ms of a list request for the phone calls' ~40
     filters (measured on the 1M-call benchmark, bench/statistics.py), when a request names one or two. The filters
     left out would pass the rows through, as they do for an absent value."""
-    narrowed = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+    narrowed: type[django_filters.FilterSet] = type(
+        filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__}
+    )
     narrowed.base_filters = {name: f for name, f in filterset_class.base_filters.items() if name in names}
     return narrowed
 
