@@ -279,8 +279,10 @@ class PhoneCallCreate(PhoneCallOperation):
 
     def apply(self, operation, rows: QuerySet) -> int:
         # lock the chunk's participations (in id order, so two batches never deadlock); the INSERT's SELECT then
-        # repeats the "no call waiting or in flight" check with a fresh snapshot
-        list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+        # repeats the "no call waiting or in flight" check with a fresh snapshot. Only the participations (`of`):
+        # the filter joins the callout, and FOR UPDATE on its row deadlocks with the key-share locks that concurrent
+        # inserts of the callout's participations and calls take (tests/callouts/test_counters.py found it)
+        list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
         sql, params = rows.values("id", "callout_id", "contact_id", "msisdn", "call_flow_logic").query.sql_with_params()
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         request_params = json.dumps(operation.parameters.get("remote_request_params") or {})

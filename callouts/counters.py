@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -125,7 +126,10 @@ def counts_add_for(rows: QuerySet, signs: dict[str, int], *, now: datetime | Non
     INSERT ... SELECT ... GROUP BY callout_id. `rows` is a queryset of a model with a `callout_id` column
     (PhoneCall, CalloutParticipation); run it while the rows still match it."""
     minute = connection.ops.adapt_datetimefield_value(minute_of(now or timezone.now()))
-    inner, inner_params = rows.filter(callout_id__isnull=False).values("callout_id").query.sql_with_params()
+    try:
+        inner, inner_params = rows.filter(callout_id__isnull=False).values("callout_id").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing by construction (`pk__in=[]`): nothing to count
+        return
     table = CalloutCount._meta.db_table
     stamp = "CAST(%s AS timestamptz)" if connection.vendor == "postgresql" else "%s"
     selects, params = [], []

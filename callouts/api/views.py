@@ -1,17 +1,15 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from scfm.api.viewsets import ParentScope, ResourceViewSet
 
 from .. import selectors, services
 from ..filters import CalloutFilter, CalloutParticipationFilter
+from .schema import series_schema, statistics_schema
 from .serializers import (
     CalloutParticipationReadSerializer,
     CalloutParticipationUpdateSerializer,
     CalloutParticipationWriteSerializer,
     CalloutReadSerializer,
-    CalloutStatisticsSerializer,
-    CalloutStatisticsSeriesSerializer,
     CalloutWriteSerializer,
 )
 
@@ -47,12 +45,7 @@ class CalloutViewSet(ResourceViewSet):
             actor_account=getattr(principal, "account", None),
         )
 
-    @extend_schema(
-        summary="Show a callout's statistics",
-        description="How far the callout has got: its participations (answered, still to call, given up) and its "
-        "phone calls by status, read from the callout's counters.",
-        responses=CalloutStatisticsSerializer,
-    )
+    @statistics_schema
     def statistics(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics."""
         return Response(selectors.callout_statistics(callout=self.get_object()))
@@ -61,18 +54,7 @@ class CalloutViewSet(ResourceViewSet):
         known = super().known_query_params()
         return known | {"from", "to"} if self.action == "statistics_series" else known
 
-    @extend_schema(
-        summary="Show a callout's progress per minute",
-        description="One point per minute from `from` to `to` (ISO 8601, UTC when no offset is given; `to` defaults "
-        "to now, `from` to an hour before `to`): calls dialled, answered, busy, not answered, failed and errored "
-        "in that minute, and participations answered / given up so far. A time that does not parse, `from` after "
-        "`to`, or a range too long is a 422.",
-        parameters=[
-            OpenApiParameter("from", str, description="The first minute (ISO 8601)."),
-            OpenApiParameter("to", str, description="The last minute (ISO 8601)."),
-        ],
-        responses=CalloutStatisticsSeriesSerializer,
-    )
+    @series_schema
     def statistics_series(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics/series?from=...&to=... (selectors.callout_statistics_series)."""
         start, end = request.query_params.get("from"), request.query_params.get("to")

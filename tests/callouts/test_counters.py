@@ -1,9 +1,12 @@
 """Callout counters (callouts/counters.py) and the recorded given-up state (callouts/outcomes.py).
 
 The differential test runs every write that changes a callout's numbers — populations, the dispatcher's claim,
-dial results, status callbacks through the SQL fast path and the locked ORM path, retries, manual calls, deletes —
-from several threads at once, with the squash task running alongside, then recounts from the rows: the counters
-must equal the recount.
+dial results, status callbacks through the webhook's entry (SQL fast path) and its locked path, status polls
+(lifecycle), retries, manual calls one by one (`phone_call_create`, the `queue` event) and in bulk (PhoneCallCreate),
+the expiry of calls never answered by the provider, deletes of participations and calls — from several threads at
+once, with the squash task running alongside, then recounts from the rows: the counters must equal the recount.
+Callouts, contacts and accounts are deleted only when nothing depends on them (PROTECT everywhere), so no delete
+cascades to counted rows; a callout's own counter rows go with it.
 """
 
 import random
@@ -16,13 +19,14 @@ from django.utils import timezone
 
 from batch_operations.callout_population import CalloutPopulation
 from batch_operations.models import BatchOperation
+from batch_operations.phone_call_operations import PhoneCallCreate
 from callouts import counters
 from callouts.models import CalloutCount, CalloutParticipation
 from callouts.services import callout_participation_delete
-from phone_calls import dialling, dispatch, lifecycle
+from phone_calls import dialling, dispatch, lifecycle, polling, remote_events
 from phone_calls.models import PhoneCall
 from phone_calls.providers.base import CreateOutcome, CreateResult
-from phone_calls.services import phone_call_create, phone_call_delete
+from phone_calls.services import phone_call_create, phone_call_delete, phone_call_fire_event
 from phone_calls.status_callbacks import status_callback_apply
 from scfm.errors import DomainError
 from tests.factories import AccountFactory, BatchOperationFactory, CalloutFactory, ContactFactory
@@ -30,11 +34,16 @@ from tests.factories import AccountFactory, BatchOperationFactory, CalloutFactor
 pytestmark = pytest.mark.django_db
 
 ENDINGS = ["completed", "busy", "no-answer", "failed", "canceled", "completed"]
+ACTIONS = [  # weighted: bulk calls re-call every participation without a live call, so they come seldom
+    *("claim", "claim", "dial", "dial", "fast", "locked", "locked", "webhook", "webhook_locked", "manual", "queue"),
+    *("expire", "delete", "delete_call", "squash", "claim", "dial", "locked", "dial", "batch_create"),
+]
 
 
 def _account():
-    return AccountFactory(
-        settings={"max_calls_per_second": 0, "phone_call_queue_limit": 100000, "retry_backoff_seconds": 1}
+    return AccountFactory(  # on a provider that really dials: a call it never answered expires (polling.py)
+        platform_provider_name="twilio",
+        settings={"max_calls_per_second": 0, "phone_call_queue_limit": 100000, "retry_backoff_seconds": 1},
     )
 
 
@@ -64,7 +73,7 @@ def _pick(queryset):
 
 def _step(account, callout, rng: random.Random) -> None:
     calls = PhoneCall.objects.filter(callout=callout)
-    action = rng.choice(["claim", "dial", "fast", "locked", "locked", "manual", "delete", "delete_call", "squash"])
+    action = rng.choice(ACTIONS)
     if action == "claim":
         dispatch.phone_calls_claim(account_id=account.pk, batch_size=20)
     elif action == "dial":
@@ -105,6 +114,40 @@ def _step(account, callout, rng: random.Random) -> None:
                 phone_call_delete(phone_call=call)
             except (DomainError, PhoneCall.DoesNotExist):
                 pass
+    elif action in ("webhook", "webhook_locked"):
+        # the webhook view's entry (fast path when it can) and its locked path, with terminal statuses too
+        live = calls.filter(status__in=["remotely_queued", "in_progress"], remote_call_id__isnull=False)
+        call = PhoneCall.objects.filter(pk=_pick(live)).first()
+        if call:
+            status = rng.choice(["in-progress", *ENDINGS])
+            params = {"CallSid": call.remote_call_id, "CallStatus": status, "Direction": "outbound-api"}
+            params |= {"AccountSid": "AC1", "CallbackSource": "call-progress-events", "CallDuration": "3"}
+            if action == "webhook":
+                remote_events.remote_phone_call_event_handle(account=account, params=params)
+            else:
+                remote_events._remote_phone_call_event_handle_locked(account=account, params=params, url=None)
+    elif action == "queue":
+        call = PhoneCall.objects.filter(pk=_pick(calls.filter(status="created"))).first()
+        if call:
+            try:
+                phone_call_fire_event(phone_call=call, event="queue")
+            except (DomainError, PhoneCall.DoesNotExist):  # deleted by another thread since it was picked
+                pass
+    elif action == "batch_create":
+        operation = BatchOperationFactory(
+            account=account,
+            callout=callout,
+            type=BatchOperation.Type.PHONE_CALL_CREATE,
+            parameters={"remote_request_params": {"from": "1234"}, "max": rng.randint(1, 5)},
+        )
+        BatchOperation.objects.filter(pk=operation.pk).update(status="running")
+        PhoneCallCreate().run(operation)
+    elif action == "expire":
+        # a call dialled long ago that the provider never answered: the sweep expires it (and gives up)
+        pk = _pick(calls.filter(status="queued"))
+        if pk:
+            PhoneCall.objects.filter(pk=pk, status="queued").update(dispatched_at=timezone.now() - timedelta(hours=3))
+            polling.phone_calls_sweep_queued()
     else:
         counters.callout_counts_squash()
 
@@ -154,6 +197,10 @@ def test_counters_equal_a_recount_after_concurrent_writes(require_postgresql, mo
 
     assert CalloutParticipation.objects.filter(callout=callout).exists()
     assert PhoneCall.objects.filter(callout=callout).exclude(status="created").exists()
+    # the run reached retries (a second call after a busy / no answer), bulk calls and expiry
+    assert PhoneCall.objects.filter(callout=callout, queue_after__isnull=False).exists()
+    assert PhoneCall.objects.filter(callout=callout, create_batch_operation__isnull=False).exists()
+    assert PhoneCall.objects.filter(callout=callout, status="expired").exists()
     assert_counters_match_rows(callout)
     counters.callout_counts_squash()
     assert not counters.callout_counts_unsquashed()
@@ -252,3 +299,32 @@ def test_retention_deletes_old_series_minutes_but_never_totals(settings):
 
     assert counters.series_retention_apply()[0] == 1
     assert CalloutCount.objects.filter(callout=callout).count() == 2
+
+
+def test_counting_calls_of_an_empty_id_list_adds_nothing():
+    # the claim's fallback can move none of its calls: `pk__in=[]` compiles to no SQL at all (EmptyResultSet)
+    before = CalloutCount.objects.count()
+    counters.counts_add_for_calls(PhoneCall.objects.filter(pk__in=[]), "created", "queued")
+    assert CalloutCount.objects.count() == before
+
+
+def test_deleting_an_empty_callout_takes_its_counter_rows_with_it():
+    from callouts.services import callout_delete
+
+    callout = CalloutFactory()
+    counters.counts_add(callout.pk, {counters.PARTICIPATIONS: 1})
+    counters.counts_add(callout.pk, {counters.PARTICIPATIONS: -1})
+    callout_delete(callout=callout)
+    assert not CalloutCount.objects.filter(callout_id=callout.pk).exists()
+
+
+def test_a_contact_in_a_callout_is_not_deleted_so_no_counted_row_goes(account):
+    from contacts.services import contact_delete
+
+    callout = CalloutFactory(account=account)
+    contact = ContactFactory(account=account)
+    _populate(_population(callout).pk)
+    before = counters.callout_counts(callout.pk)
+    with pytest.raises(DomainError):
+        contact_delete(contact=contact)
+    assert counters.callout_counts(callout.pk) == before == counters.counts_from_rows([callout.pk])[callout.pk]

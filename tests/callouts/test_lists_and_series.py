@@ -111,3 +111,39 @@ def test_series_needs_credentials_permission_and_tenancy(anonymous, make_client,
     assert anonymous.get(url).status_code == 401
     assert make_client(account, permissions=[Permission.CALLOUTS_WRITE]).get(url).status_code == 403
     assert make_client(other_account).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_statistics_and_series_cost_the_same_queries_whatever_the_callout_size(
+    client_for, account, django_assert_num_queries, size
+):
+    callout = populated_callout(account, size=size)
+    answer(PhoneCall.objects.filter(callout=callout).first())
+
+    with django_assert_num_queries(3):  # token, the callout (with its account), the counters
+        response = client_for.get(f"/api/callouts/{callout.pk}/callout_statistics")
+    assert response.status_code == 200
+    assert response.json()["callout_participations"] == size
+    assert response.json()["calls_completed"] == 1
+    with django_assert_num_queries(4):  # token, the callout, the minutes, the cumulative totals
+        response = client_for.get(f"/api/callouts/{callout.pk}/callout_statistics/series")
+    assert response.status_code == 200
+    assert response.json()["data"][-1]["answered"] == 1
+
+
+def test_series_rejections_carry_the_errors_shape(client_for, account):
+    callout = CalloutFactory(account=account)
+    response = client_for.get(f"/api/callouts/{callout.pk}/callout_statistics/series", {"to": "soon"})
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"to": ["is not an ISO 8601 time"]}}
+
+
+def test_the_schema_declares_the_statistics_and_the_series(anonymous):
+    schema = anonymous.get("/api/schema", {"format": "json"}).json()
+    series = schema["paths"]["/api/callouts/{id}/callout_statistics/series"]["get"]
+    assert {p["name"] for p in series["parameters"]} == {"id", "from", "to"}
+    assert {"200", "401", "403", "404", "422"} <= set(series["responses"])
+    points = schema["components"]["schemas"]["CalloutStatisticsSeriesPoint"]["properties"]
+    assert set(points) == {"minute", *counters.SERIES_KEYS}
+    statistics = schema["paths"]["/api/callouts/{id}/callout_statistics"]["get"]["responses"]["200"]
+    assert statistics["content"]["application/json"]["schema"]["$ref"].endswith("/CalloutStatistics")
