@@ -5,7 +5,7 @@ callout; the live progress < 20 ms).
 
 Builds (once; a later run with the same size reuses it) an account with a signed-in user and a running callout of
 `--participations` contacts, participations and one phone call each, in set-based SQL (INSERT ... SELECT
-generate_series): 60% completed (answered), 15% not answered, 10% busy, 5% failed (given up), 10% still in
+generate_series): 60% completed (answered), 10% each not answered, busy and failed (given up), 10% still in
 progress. The counters are then recomputed from the rows (counters.callout_counts_recount, what `callouts_recount`
 does) and an hour of per-minute series rows is added, so the pages read what a real run would leave.
 
@@ -177,7 +177,8 @@ def main() -> None:
         f"# Dashboard pages: server time on a {args.participations:,}-participation callout",
         "",
         f"`.venv/bin/python bench/dashboard.py --participations {args.participations} --runs {args.runs}` "
-        f"(in process, Django test client, PostgreSQL; build {build_seconds:.1f} s, 0 when reused).",
+        f"(in process, Django test client, PostgreSQL; build {build_seconds:.1f} s, 0 when reused; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring).",
         "",
         "| page | path | p50 ms | p95 ms | max ms | queries | budget |",
         "|---|---|---|---|---|---|---|",

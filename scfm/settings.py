@@ -152,8 +152,12 @@ if SCFM_TRUSTED_PROXY:  # the client's address is the one the trusted proxy appe
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     AXES_IPWARE_PROXY_ORDER = "right-most"
 # Cookies only over HTTPS when the dashboard is served over HTTPS: SCFM_SECURE_COOKIES, by default on when
-# SCFM_PUBLIC_URL starts with https:// (behind a TLS proxy, with SCFM_TRUSTED_PROXY so Django sees https).
-SCFM_SECURE_COOKIES = env_bool("SCFM_SECURE_COOKIES", SCFM_PUBLIC_URL.startswith("https://"))
+# SCFM_PUBLIC_URL starts with https:// (unset or empty; behind a TLS proxy also SCFM_TRUSTED_PROXY).
+SCFM_SECURE_COOKIES = (
+    env_bool("SCFM_SECURE_COOKIES")
+    if os.environ.get("SCFM_SECURE_COOKIES", "").strip()
+    else SCFM_PUBLIC_URL.startswith("https://")
+)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SCFM_SECURE_COOKIES
 LANGUAGE_COOKIE_SECURE = SCFM_SECURE_COOKIES
 LANGUAGE_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"

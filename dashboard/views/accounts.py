@@ -17,6 +17,7 @@ from dashboard.forms.accounts import (
     InviteForm,
     initial_settings_form,
     masked,
+    time_zone_datalist,
 )
 from dashboard.tenancy import current_account, principal
 from scfm.errors import DomainError
@@ -99,7 +100,7 @@ def account_settings(request):
     return render(
         request,
         "dashboard/accounts/settings.html",
-        {"form": form, "saved": saved, "account": account, "nav": "settings"},
+        {"form": form, "saved": saved, "account": account, "time_zones": time_zone_datalist(), "nav": "settings"},
         status=422 if form.errors else 200,
     )
 

@@ -2,8 +2,12 @@
 progress polled with htmx, the rejected rows). Reads through contacts.selectors, writes through contacts.services and
 contacts.imports, scoped to the account being viewed."""
 
+from contextlib import contextmanager
+
+import psycopg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import OperationalError, connection, transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -14,17 +18,40 @@ from contacts.imports import contact_import_create
 from dashboard.errors import add_domain_errors
 from dashboard.forms.contacts import OPERATORS, ContactForm, ImportForm, filter_rows, rows_to_query
 from dashboard.tenancy import current_account
+from scfm.db import is_postgresql
 from scfm.errors import DomainError
 from scfm.query.filters import apply_filters, query_filters
 from scfm.query.params import nest_querydict
 
 PAGE_SIZE = 50
+TIME_LIMIT_MS = 2000  # a filter that matches few of many contacts may scan them all: the page gives up and says so
 COUNT_CAP = 10_000  # a count past this is shown as "more than 10,000" (no full scan of a large account)
 SAMPLE_CSV = (
     "msisdn,name,gender,date_of_birth:date,households:number,districts:list\r\n"
     "+855 12 345 678,Sok Dara,f,1990-01-31,4,0102|0103\r\n"
     "+855 17 888 999,Chan Vuthy,m,1985-06-15,2,0201\r\n"
 )
+
+
+class QueryCanceled(Exception):
+    """The list's statements took longer than TIME_LIMIT_MS."""
+
+
+@contextmanager
+def _time_limit(milliseconds: int):
+    """PostgreSQL's statement_timeout for the statements inside (a savepoint, so the request's transaction stays
+    usable); raises QueryCanceled when one is cancelled. Elsewhere (SQLite) no limit."""
+    if not is_postgresql(connection):
+        yield
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [milliseconds])
+            yield
+    except OperationalError as error:
+        if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
+            raise QueryCanceled from None
+        raise
 
 
 def _filtered(request, account):
@@ -45,17 +72,19 @@ def _filtered(request, account):
 def contact_list(request):
     """Newest first, PAGE_SIZE a page (keyset: `before=<id>`), with a capped count of the matches."""
     account = current_account(request)
-    errors = None
+    errors, timed_out = None, False
     contacts, count, next_url = [], 0, None
     try:
         queryset = _filtered(request, account)
-        count = queryset.order_by()[: COUNT_CAP + 1].count()
         before = request.GET.get("before", "")
-        if before.isdigit() and len(before) < 19:
-            queryset = queryset.filter(pk__lt=int(before))
-        contacts = list(queryset.order_by("-id")[: PAGE_SIZE + 1])
+        page = queryset.filter(pk__lt=int(before)) if before.isdigit() and len(before) < 19 else queryset
+        with _time_limit(TIME_LIMIT_MS):
+            count = queryset.order_by()[: COUNT_CAP + 1].count()
+            contacts = list(page.order_by("-id")[: PAGE_SIZE + 1])
     except DomainError as error:
         errors = error.errors
+    except QueryCanceled:
+        timed_out, contacts = True, []
     if len(contacts) > PAGE_SIZE:
         contacts = contacts[:PAGE_SIZE]
         query = request.GET.copy()
@@ -70,6 +99,7 @@ def contact_list(request):
         "rows": filter_rows(request.GET),
         "operators": [(key, label) for key, (_suffix, label) in OPERATORS.items()],
         "filter_errors": errors,
+        "timed_out": timed_out,
         "msisdn_filter": request.GET.get("q[msisdn]", ""),
         "nav": "contacts",
     }

@@ -161,7 +161,7 @@ def test_settings_can_forget_a_saved_credential(dashboard_client):
         ),
         ("phone_call_queue_limit", "2.5", "phone_call_queue_limit must be a number"),
         ("max_calls_per_second", "lots", "max_calls_per_second must be a number"),
-        ("time_zone", "Mars/Olympus", "Select a valid choice."),
+        ("time_zone", "Mars/Olympus", "time_zone must be a time zone name such as Asia/Phnom_Penh or UTC"),
         ("call_flow_logic", "CallFlowLogic::Nope", "Select a valid choice."),
     ],
 )
@@ -239,3 +239,10 @@ def test_revoke_api_key_of_another_account_is_a_404(dashboard_client):
 
 def test_api_keys_enforce_csrf(csrf_client):
     assert csrf_client.post("/dashboard/api_keys", {"permissions": ["contacts_read"]}).status_code == 403
+
+
+def test_settings_offers_the_zone_names_and_shows_the_saved_one(dashboard_client):
+    Account.objects.filter(pk=dashboard_client.account.pk).update(settings={"time_zone": "Asia/Phnom_Penh"})
+    page = dashboard_client.get("/dashboard/settings").content.decode()
+    assert '<option value="Asia/Bangkok">' in page
+    assert 'value="Asia/Phnom_Penh"' in page

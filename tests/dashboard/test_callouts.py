@@ -4,6 +4,8 @@ Each page: anonymous -> login redirect, another account's callout -> 404, bad in
 to the field, CSRF enforced, and a fixed number of queries.
 """
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -182,9 +184,10 @@ def test_detail_shows_progress_actions_and_links(dashboard_client, callout, djan
     assert 'data-stat="time_left">—<' in html
 
 
-def test_start_confirmation_says_how_many_people_will_be_called(dashboard_client, callout):
+def test_start_confirmation_says_how_many_people_will_be_called(dashboard_client, callout, django_assert_num_queries):
     CalloutParticipationFactory.create_batch(3, callout=callout)
-    response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/start")
+    with django_assert_num_queries(SESSION_QUERIES + 4):  # callout, statistics, calls in flight, settle rate
+        response = dashboard_client.get(f"/dashboard/callouts/{callout.pk}/start")
     assert response.status_code == 200
     assert "3 people will be called." in response.content.decode()
     callout.refresh_from_db()
@@ -286,8 +289,10 @@ def test_times_are_shown_in_the_accounts_time_zone(dashboard_client, callout):
     account = dashboard_client.account
     account.settings = {**account.settings, "time_zone": "Asia/Phnom_Penh"}
     account.save()
+    Callout.objects.filter(pk=callout.pk).update(created_at=datetime(2026, 1, 1, 20, 0, tzinfo=UTC))
     html = dashboard_client.get(f"/dashboard/callouts/{callout.pk}").content.decode()
-    assert "+07" in html or "Asia/Phnom_Penh" in html or "ICT" in html
+    assert "Jan. 2, 2026, 3 a.m." in html  # 20:00 UTC is 03:00 the next day in Phnom Penh (UTC+7)
+    assert 'data-time-zone="Asia/Phnom_Penh"' in html  # the chart's axis too
 
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 200
@@ -322,3 +327,11 @@ def test_new_refuses_a_file_that_is_not_audio_next_to_the_field(dashboard_client
     assert response.status_code == 422
     assert "is not an audio file we can play" in response.context["form"].errors["audio_file"][0]
     assert not Callout.objects.filter(account=dashboard_client.account).exists()
+
+
+def test_an_event_without_user_or_token_shows_as_the_system(dashboard_client, callout):
+    from callouts.services import callout_fire_event
+
+    callout_fire_event(callout=callout, event="start")  # as callouts_run (a command) does
+    html = dashboard_client.get(f"/dashboard/callouts/{callout.pk}").content.decode()
+    assert "System (a command or task)" in html

@@ -21,7 +21,8 @@ def test_pages_send_anonymous_visitors_to_login(db, path):
 
 def test_list_answers_in_a_fixed_number_of_queries(dashboard_client, django_assert_num_queries):
     ContactFactory.create_batch(60, account=dashboard_client.account, metadata={"gender": "f"})
-    with django_assert_num_queries(4):  # session, user with account, the capped count, the page
+    # session, user with account; savepoint, the time limit, the capped count, the page, release
+    with django_assert_num_queries(7):
         response = dashboard_client.get("/dashboard/contacts?mk=gender&mo=eq&mv=f")
     assert response.status_code == 200
     assert "60 contacts match." in response.content.decode()
@@ -215,3 +216,18 @@ def test_import_pages_answer_in_a_fixed_number_of_queries(dashboard_client, djan
         assert dashboard_client.get(f"/dashboard/contacts/import/{contact_import.pk}/progress").status_code == 200
     with django_assert_num_queries(3):
         assert dashboard_client.get("/dashboard/contacts/import").status_code == 200
+
+
+def test_list_gives_up_on_a_slow_filter_and_says_so(dashboard_client, monkeypatch, require_postgresql):
+    from contacts.selectors import contact_list
+
+    ContactFactory(account=dashboard_client.account)
+    monkeypatch.setattr("dashboard.views.contacts.TIME_LIMIT_MS", 20)
+    monkeypatch.setattr(  # a filter as slow as one that scans a million contacts
+        "dashboard.views.contacts._filtered",
+        lambda request, account: contact_list(account=account).extra(where=["pg_sleep(0.2) IS NOT NULL"]),
+    )
+    response = dashboard_client.get("/dashboard/contacts")
+    assert response.status_code == 200
+    assert 'id="filter-timeout"' in response.content.decode()
+    assert dashboard_client.get("/dashboard/users").status_code == 200  # the connection is still usable

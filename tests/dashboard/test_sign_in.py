@@ -189,17 +189,28 @@ def test_a_session_switch_is_ignored_for_an_ordinary_user(dashboard_client):
     assert User.objects.get(email="mine@example.com").account == dashboard_client.account
 
 
-def test_secure_cookies_follow_an_https_public_url(settings):
+@pytest.mark.parametrize(
+    ("public_url", "secure_cookies", "expected"),
+    [
+        ("https://scfm.example.org", None, True),
+        ("https://scfm.example.org", "", True),
+        ("https://scfm.example.org", "false", False),
+        ("http://10.0.0.5:8000", None, False),
+        ("http://10.0.0.5:8000", "true", True),
+    ],
+)
+def test_secure_cookies_follow_the_public_url_unless_set(monkeypatch, public_url, secure_cookies, expected):
     import importlib
-    import os
 
     import scfm.settings as module
 
-    os.environ["SCFM_PUBLIC_URL"] = "https://scfm.example.org"
+    monkeypatch.setenv("SCFM_PUBLIC_URL", public_url)
+    if secure_cookies is not None:
+        monkeypatch.setenv("SCFM_SECURE_COOKIES", secure_cookies)
     try:
         reloaded = importlib.reload(module)
-        assert reloaded.SESSION_COOKIE_SECURE and reloaded.CSRF_COOKIE_SECURE
-        assert reloaded.CSRF_TRUSTED_ORIGINS == ["https://scfm.example.org"]
+        assert (reloaded.SESSION_COOKIE_SECURE, reloaded.CSRF_COOKIE_SECURE) == (expected, expected)
+        assert reloaded.CSRF_TRUSTED_ORIGINS == [public_url]
     finally:
-        del os.environ["SCFM_PUBLIC_URL"]
+        monkeypatch.undo()
         assert not importlib.reload(module).SESSION_COOKIE_SECURE

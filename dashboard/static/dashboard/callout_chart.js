@@ -5,6 +5,7 @@
   var el = document.getElementById("chart");
   if (!el || typeof uPlot === "undefined") return;
   var labels = JSON.parse(el.dataset.labels);
+  var timeZone = el.dataset.timeZone || "UTC"; // the account's: the axis reads as the rest of the page
   var keys = ["dialled", "answered", "busy", "not_answered", "failed"];
   var colours = ["#1f5fbf", "#1b7f3b", "#a15c00", "#6b7280", "#b3261e"];
   var plot = null;
@@ -22,6 +23,7 @@
     return {
       width: Math.max(280, el.clientWidth),
       height: 260,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), timeZone); },
       series: [{}].concat(keys.map(function (key, i) {
         return { label: labels[key], stroke: colours[i], width: 2, points: { show: false } };
       })),

@@ -23,10 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
-# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread with a running loop
-# unless told this is deliberate (the tests arrange data between browser steps, never inside a coroutine).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def _browser_missing_reason() -> str | None:
     if not Path(CHROMIUM).exists():
@@ -38,10 +34,15 @@ def _browser_missing_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Chromium for the browser tests (package scope: Playwright's sync API keeps an event loop running in
-    this thread while it is open, which makes async_to_sync in any later test fail)."""
+    """A headless Chromium for one test module.
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, and Django refuses ORM calls from such a thread unless DJANGO_ALLOW_ASYNC_UNSAFE is set (the tests arrange
+    data between browser steps, never inside a coroutine), while asgiref's async_to_sync refuses to run at all. Both
+    last only as long as the module's browser, so the rest of the suite runs as without it.
+    """
     reason = _browser_missing_reason()
     if reason:
         if os.environ.get("SCFM_REQUIRE_BROWSER") == "1":
@@ -49,10 +50,18 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -111,7 +111,10 @@ def test_staff_run_a_rehearsal_from_csv_to_the_end(page, sign_in, celery_worker,
     page.locator("form.language-switch button[value='km']").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "km"
-    for text in (page.locator('nav.sidebar a[href="/dashboard/"]').last.inner_text(), page.locator("main").inner_text()):
+    for text in (
+        page.locator('nav.sidebar a[href="/dashboard/"]').last.inner_text(),
+        page.locator("main").inner_text(),
+    ):
         assert any("\u1780" <= char <= "\u17ff" for char in text), text[:200]  # Khmer script
     assert page.get_by_text("Still to call").count() == 0
 
