@@ -415,7 +415,7 @@ def test_compose_services_run_a_callout_to_the_end_when_a_worker_is_killed_mid_c
     in_doubt = {call["id"] for call in left if call["dispatched_at"]}
     # an hour later the scheduler's tick has sent the lost dial tasks again, and the calls in doubt (stamped by the
     # dead worker, no answer recorded) were put back in line and dialled: the simulator dials nobody, so none of them
-    # can have reached anyone (issue 13: nobody silently uncalled; today's real providers are asked first, unrecorded.py)
+    # can have reached anyone (issue 13: nobody silently uncalled; a real provider is asked first, unrecorded.py)
     an_hour_passes({call["id"] for call in left})
     wait_for(
         lambda: not live_calls(callout["id"]),
