@@ -104,6 +104,27 @@ def load_contacts(account: Account, count: int) -> float:
     return time.monotonic() - started
 
 
+def backend_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to this database (from /proc: this machine only).
+    Wall time on a shared machine swings with everyone else's load; the database's CPU for the same work does not."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in cursor.fetchall()]
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_since(before: dict[int, float]) -> float:
+    return sum(used - before.get(pid, 0.0) for pid, used in backend_cpu().items())
+
+
 def baseline(account: Account, callout: Callout) -> float:
     started = time.monotonic()
     with transaction.atomic():
@@ -166,7 +187,10 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def through_worker(account: Account, callout: Callout) -> tuple[float, float, int]:
+def through_worker(account: Account, callout: Callout) -> tuple[float, float, int, float]:
+    """(seconds, the worker's peak RSS in MB, participations added, PostgreSQL CPU seconds); the CPU is read before
+    the worker stops, while its backend is still there."""
+    cpu_before = backend_cpu()
     import redis
 
     redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
@@ -185,8 +209,9 @@ def through_worker(account: Account, callout: Callout) -> tuple[float, float, in
                 raise RuntimeError("worker died")
             time.sleep(0.05)
         elapsed = time.monotonic() - started
+        database_cpu = cpu_since(cpu_before)
         operation.refresh_from_db()
-        return elapsed, peak_rss_mb(worker.pid), operation.processed_count
+        return elapsed, peak_rss_mb(worker.pid), operation.processed_count, database_cpu
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -205,17 +230,21 @@ def main() -> None:
     print(f"loaded {args.contacts} contacts in {load_seconds:.1f}s", flush=True)
 
     baseline_callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
+    cpu_before = backend_cpu()
     baseline_seconds = baseline(account, baseline_callout)
+    baseline_cpu = cpu_since(cpu_before)
     print(f"hand-written INSERT ... SELECT: {baseline_seconds:.2f}s", flush=True)
     sql("ANALYZE callouts_calloutparticipation")
     sql("ANALYZE phone_calls_phonecall")
 
     callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
-    worker_seconds, rss, processed = through_worker(account, callout)
+    worker_seconds, rss, processed, worker_cpu = through_worker(account, callout)
     print(f"worker: {worker_seconds:.2f}s, peak RSS {rss:.0f} MB, {processed} added", flush=True)
 
     floor_callout = Callout.objects.create(account=account, call_flow_logic="CallFlowLogic::HelloWorld")
+    cpu_before = backend_cpu()
     floor_seconds = floor(account, floor_callout)
+    floor_cpu = cpu_since(cpu_before)
     print(f"floor (unindexed temporary tables): {floor_seconds:.2f}s", flush=True)
 
     selected = CalloutParticipation.objects.filter(callout=baseline_callout).count()
@@ -227,6 +256,9 @@ def main() -> None:
         "worker_seconds": round(worker_seconds, 2),
         "floor_unindexed_temp_tables_seconds": round(floor_seconds, 2),
         "worker_vs_hand_written": round(worker_seconds / baseline_seconds, 2),
+        "hand_written_db_cpu_seconds": round(baseline_cpu, 2),
+        "worker_db_cpu_seconds": round(worker_cpu, 2),
+        "floor_db_cpu_seconds": round(floor_cpu, 2),
         "worker_peak_rss_mb": round(rss, 1),
         "indexes": index_counts(),
         "met": worker_seconds <= 30 and worker_seconds <= 1.2 * baseline_seconds and rss < 300,
@@ -254,8 +286,19 @@ def median_of(runs: list[dict]) -> dict:
     """The median of each figure over a column's runs (this machine is shared: single runs vary by +-30 %)."""
     import statistics
 
-    keys = ("hand_written_insert_select_seconds", "worker_seconds", "floor_unindexed_temp_tables_seconds")
-    medians = {key: round(statistics.median(run[key] for run in runs), 2) for key in keys}
+    keys = (
+        "hand_written_insert_select_seconds",
+        "worker_seconds",
+        "floor_unindexed_temp_tables_seconds",
+        "hand_written_db_cpu_seconds",
+        "worker_db_cpu_seconds",
+        "floor_db_cpu_seconds",
+    )
+    medians = {
+        key: round(statistics.median(run[key] for run in runs if key in run), 2)
+        for key in keys
+        if any(key in run for run in runs)
+    }
     worker, hand = medians["worker_seconds"], medians["hand_written_insert_select_seconds"]
     return {
         **medians,
@@ -277,6 +320,9 @@ def markdown(results: dict) -> str:
         (f"real Celery worker, chunks of {results['chunk_size']:,} contact ids", "worker_seconds"),
         ("floor: same rows into unindexed temporary tables", "floor_unindexed_temp_tables_seconds"),
         ("worker / hand-written", "worker_vs_hand_written"),
+        ("PostgreSQL CPU seconds: hand-written", "hand_written_db_cpu_seconds"),
+        ("PostgreSQL CPU seconds: worker", "worker_db_cpu_seconds"),
+        ("PostgreSQL CPU seconds: floor", "floor_db_cpu_seconds"),
         ("worker peak RSS (MB)", "worker_peak_rss_mb"),
     ]
     lines = [
