@@ -282,10 +282,15 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
+def _median(values) -> float:
+    """The median (bench/statistics.py shadows the standard library's module for scripts run from bench/)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def median_of(runs: list[dict]) -> dict:
     """The median of each figure over a column's runs (this machine is shared: single runs vary by +-30 %)."""
-    import statistics
-
     keys = (
         "hand_written_insert_select_seconds",
         "worker_seconds",
@@ -295,14 +300,14 @@ def median_of(runs: list[dict]) -> dict:
         "floor_db_cpu_seconds",
     )
     medians = {
-        key: round(statistics.median(run[key] for run in runs if key in run), 2)
+        key: round(_median(run[key] for run in runs if key in run), 2)
         for key in keys
         if any(key in run for run in runs)
     }
     worker, hand = medians["worker_seconds"], medians["hand_written_insert_select_seconds"]
     return {
         **medians,
-        "worker_vs_hand_written": round(statistics.median(run["worker_vs_hand_written"] for run in runs), 2),
+        "worker_vs_hand_written": round(_median(run["worker_vs_hand_written"] for run in runs), 2),
         "worker_peak_rss_mb": max(run["worker_peak_rss_mb"] for run in runs),
         "indexes": runs[-1]["indexes"],
         "met": worker <= 30 and worker <= 1.2 * hand and all(run["worker_peak_rss_mb"] < 300 for run in runs),
