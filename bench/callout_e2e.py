@@ -166,8 +166,9 @@ def py_spy(binary: str | None, pid: int, seconds: int, out: Path) -> subprocess.
 PROJECT = ("phone_calls", "callouts", "batch_operations", "contacts", "accounts", "call_flow_logic", "scfm")
 PLUMBING = {"threading", "socket", "ssl", "selectors", "queue", "concurrent", "<frozen", "contextlib", "functools"}
 WAITING = re.compile(
-    r"^(select|poll|epoll|wait|sleep|accept|recv|recv_into|readinto|_wait_for_tstate_lock|read|flush)\b"
-)
+    r"(^|\.)(select|poll|epoll|wait|sleep|accept|recv|recv_into|readinto|_wait_for_tstate_lock|_read_from_socket|"
+    r"_execute_send|_exec_command|send_packed_command) \("
+)  # blocked in a call: on PostgreSQL (psycopg), the broker (redis), HTTP
 
 
 def _where(frame: str) -> str:
@@ -191,7 +192,7 @@ def summarise_profile(path: Path, top: int = 10) -> dict | None:
             continue
         n = int(count)
         total += n
-        state = "waiting" if WAITING.match(frames[-1]) else "running"
+        state = "waiting" if WAITING.search(frames[-1]) else "running"
         libraries = [_where(f) for f in frames if _where(f) not in PLUMBING]
         by_library[f"{state} in {libraries[-1] if libraries else '?'}"] += n
         project = [f for f in frames if _where(f) in PROJECT]

@@ -103,7 +103,9 @@ class Network:
         session = getattr(self.local, "session", None)
         if session is None:
             session = self.local.session = requests.Session()
-        headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
+        # one connection per webhook, as Twilio does: a kept-alive connection the server has just closed (gunicorn's
+        # keep-alive is 2 s) fails a POST that requests does not retry, which would count as a lost callback
+        headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params), "Connection": "close"}
         sent = time.time()
         began = time.perf_counter()
         try:
