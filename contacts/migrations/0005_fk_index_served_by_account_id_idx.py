@@ -1,6 +1,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from scfm.db import OnPostgreSQLByHand
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -10,8 +12,8 @@ class Migration(migrations.Migration):
 
     operations = [
         # Foreign keys lose their automatic index where a named index (Meta) already starts with the column.
-        # Database side by hand: Django's AlterField would drop and re-add each FK constraint (a validation scan).
-        migrations.SeparateDatabaseAndState(
+        # On PostgreSQL by hand: Django's AlterField would drop and re-add each FK constraint (a validation scan).
+        OnPostgreSQLByHand(
             state_operations=[
                 migrations.AlterField(
                     model_name="contact",

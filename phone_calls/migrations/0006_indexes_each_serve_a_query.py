@@ -1,6 +1,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from scfm.db import OnPostgreSQLByHand
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -13,8 +15,8 @@ class Migration(migrations.Migration):
 
     operations = [
         # Foreign keys lose their automatic index where a named index (Meta) already starts with the column.
-        # Database side by hand: Django's AlterField would drop and re-add each FK constraint (a validation scan).
-        migrations.SeparateDatabaseAndState(
+        # On PostgreSQL by hand: Django's AlterField would drop and re-add each FK constraint (a validation scan).
+        OnPostgreSQLByHand(
             state_operations=[
                 migrations.AlterField(
                     model_name="phonecall",
@@ -198,9 +200,14 @@ class Migration(migrations.Migration):
             ),
         ),
         # the old full unique constraint goes once the partial one (above) holds the same rule
-        migrations.RunSQL(
-            "ALTER TABLE phone_calls_phonecall DROP CONSTRAINT IF EXISTS phone_calls_phonecall_remote_call_id_key",
-            reverse_sql="ALTER TABLE phone_calls_phonecall ADD CONSTRAINT phone_calls_phonecall_remote_call_id_key "
-            "UNIQUE (remote_call_id)",
+        OnPostgreSQLByHand(
+            state_operations=[],
+            database_operations=[
+                migrations.RunSQL(
+                    "ALTER TABLE phone_calls_phonecall DROP CONSTRAINT IF EXISTS phone_calls_phonecall_remote_call_id_key",
+                    reverse_sql="ALTER TABLE phone_calls_phonecall ADD CONSTRAINT phone_calls_phonecall_remote_call_id_key "
+                    "UNIQUE (remote_call_id)",
+                ),
+            ],
         ),
     ]
