@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 LOCK_ARGS ?=
 
-.PHONY: install run test lint lock-check mypy lock bootstrap
+.PHONY: install run test lint lock-check mypy lock bootstrap messages
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,9 @@ lock:
 
 bootstrap: install
 	$(BIN)/python manage.py bootstrap
+
+# The dashboard's translations (dashboard/i18n.py, Babel: no GNU gettext needed): extract the strings, update
+# dashboard/locale/*/LC_MESSAGES/django.po and compile django.mo (both committed). Translate the new empty msgstr
+# lines, then run it again; `manage.py i18n_catalogues --check` (and tests/dashboard/test_i18n.py) finds gaps.
+messages: install
+	$(BIN)/python manage.py i18n_catalogues

@@ -115,10 +115,20 @@ class AccessToken(TimestampedModel):
 
 class UserManager(BaseUserManager):
     def create_user(self, email, password=None, **fields):
+        """A user of `fields["account"]`; without a password the user can sign in only after setting one (an
+        invitation or a password reset)."""
         user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def create_superuser(self, email, password=None, **fields):
+        """A user of the super-admin account (created on first use): what `manage.py createsuperuser --email E`
+        makes (DJANGO_SUPERUSER_PASSWORD with --noinput). Such a user may view any account in the dashboard."""
+        from .services import super_admin_account_ensure  # services import this module
+
+        fields.setdefault("account", super_admin_account_ensure())
+        return self.create_user(email, password, **fields)
 
 
 class User(AbstractBaseUser, TimestampedModel):
@@ -129,6 +139,8 @@ class User(AbstractBaseUser, TimestampedModel):
     metadata = models.JSONField(default=dict)
     locale = models.CharField(max_length=8, default="en", choices=[("en", "English"), ("km", "Khmer")])
     invitation_sent_at = models.DateTimeField(null=True, blank=True)
+    # the user's own number, E.164 (contacts/phone_numbers.py), for "call me first" (callouts/call_me.py)
+    phone_number = models.CharField(max_length=32, blank=True, default="")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

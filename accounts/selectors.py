@@ -39,3 +39,8 @@ def access_token_list(*, account: Account) -> QuerySet[AccessToken]:
 def user_list(*, account: Account) -> QuerySet[User]:
     """The account's users."""
     return User.objects.filter(account=account)
+
+
+def account_list_brief(*, limit: int) -> list[Account]:
+    """The first `limit` accounts by id, with only what a picker shows (id, metadata, permissions)."""
+    return list(Account.objects.order_by("pk").only("pk", "metadata", "permissions")[:limit])

@@ -1,6 +1,8 @@
+from django.conf import settings as django_settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from scfm.errors import DomainError, duplicate_row, ensure_no_dependents
 from scfm.metadata import merge_metadata
@@ -197,7 +199,7 @@ def user_create(
     *,
     account: Account,
     email: str,
-    password: str,
+    password: str | None,
     metadata: dict | None = None,
     metadata_merge_mode: str | None = None,
     locale: str | None = None,
@@ -240,17 +242,45 @@ def user_delete(*, user: User) -> None:
     user.delete()
 
 
-def user_invite(*, user: User) -> User:
-    """Send the user an invitation email through Django's email backend."""
-    send_mail(
-        subject="You have been invited to SCFM",
-        message=(
-            f"Hello,\n\nYou have been invited to join an SCFM account as {user.email}.\n"
-            "Ask your administrator for your initial password, then sign in and change it.\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-    )
-    user.invitation_sent_at = timezone.now()
+def user_invite(*, user: User, base_url: str | None = None) -> User:
+    """Send the user an invitation email (Django's email backend, in the user's language) with a link to set a
+    password (accounts/invitations.py: one use, SCFM_INVITATION_DAYS days; a new invitation voids older links).
+
+    `base_url` is where the dashboard is reached (scheme and host); SCFM_PUBLIC_URL when None."""
+    from .invitations import invitation_url
+
+    user.invitation_sent_at = timezone.now().replace(microsecond=0)
     user.save(update_fields=["invitation_sent_at", "updated_at"])
+    with translation.override(user.locale or "en"):
+        send_mail(
+            subject=gettext("You have been invited to SCFM"),
+            message=gettext(
+                "Hello,\n\nYou have been invited to join an SCFM account as %(email)s.\n"
+                "Choose your password here (the link works once, for %(days)s days):\n\n%(url)s\n"
+            )
+            % {
+                "email": user.email,
+                "days": django_settings.SCFM_INVITATION_DAYS,
+                "url": invitation_url(user, base_url),
+            },
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    return user
+
+
+@transaction.atomic
+def user_invite_new(*, account: Account, email: str, locale: str | None = None, base_url: str | None = None) -> User:
+    """Create a user without a password and send the invitation (the dashboard's "invite"). Raises DomainError
+    `{"email": ["has already been taken"]}` when a user has this email (any account)."""
+    user = user_create(account=account, email=email, password=None, locale=locale)
+    transaction.on_commit(lambda: user_invite(user=user, base_url=base_url))
+    return user
+
+
+def user_password_set(*, user: User, password: str) -> User:
+    """Set a user's password (an accepted invitation, a password change); the password was validated by the form
+    (AUTH_PASSWORD_VALIDATORS). Old invitation and reset links stop working."""
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
     return user

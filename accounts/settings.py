@@ -13,7 +13,9 @@ the default, and numbers are clamped as each field says.
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
@@ -74,6 +76,8 @@ class AccountSettings:
       Read: at least 0.
     - simulator_call_duration (int seconds, default 20; range 0..1 day): how long a simulated answered call lasts.
       Read: at least 0.
+    - time_zone (str, an IANA time zone name such as "Asia/Phnom_Penh", default "UTC"): the zone the dashboard
+      shows the account's times in. Read: a name zoneinfo does not know is the default.
     - free_form: every other key of the hash, as stored (read-only).
 
     Any known key that is missing, null, "" or junk (not a number, not finite) reads as its default.
@@ -92,6 +96,7 @@ class AccountSettings:
     )
     simulator_delay_seconds: float = _number(3.0, kind=float, unit="seconds", low=0, high=DAY)
     simulator_call_duration: int = _number(20, kind=int, unit="seconds", low=0, high=DAY)
+    time_zone: str = "UTC"
     free_form: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
@@ -110,6 +115,8 @@ class AccountSettings:
         phone_number = raw.get("from_phone_number")
         if phone_number not in (None, ""):
             values["from_phone_number"] = str(phone_number)
+        if is_time_zone(raw.get("time_zone")):
+            values["time_zone"] = raw["time_zone"]
         statuses = _read_statuses(raw.get("retry_statuses"))
         if statuses is not None:
             values["retry_statuses"] = statuses
@@ -137,6 +144,17 @@ def initial_settings() -> dict:
     """The hash a new account is created with: {"from_phone_number": "1234", "phone_call_queue_limit": 200,
     "max_phone_calls_for_callout_participation": 3}."""
     return {key: getattr(DEFAULTS, key) for key in INITIAL_KEYS}
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    # the system's zoneinfo folder may hold files that are not zone names (`localtime`: the machine's own zone)
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules"}
+
+
+def is_time_zone(value: Any) -> bool:
+    """Whether `value` is an IANA time zone name zoneinfo knows ("UTC", "Asia/Phnom_Penh"; not "", not a path)."""
+    return isinstance(value, str) and value in time_zone_names()
 
 
 def _read_number(value: Any, default: int | float, spec: Number) -> int | float:
@@ -198,6 +216,9 @@ def settings_errors(raw: dict) -> list[str]:
         items = statuses.split(",") if isinstance(statuses, str) else statuses
         if not isinstance(items, list) or not {str(item).strip() for item in items} <= RETRYABLE_STATUSES:
             errors.append(f"retry_statuses must be a list of: {', '.join(sorted(RETRYABLE_STATUSES))}")
+    time_zone = raw.get("time_zone")
+    if time_zone not in (None, "") and not is_time_zone(time_zone):
+        errors.append("time_zone must be a time zone name such as Asia/Phnom_Penh or UTC")
     outcomes = raw.get("simulator_outcomes")
     if outcomes not in (None, ""):
         valid = isinstance(outcomes, dict) and set(outcomes) <= SIMULATOR_STATUSES

@@ -17,7 +17,13 @@ contacts, participations and phone calls) and the callout started through callou
 
 1. pacing off (max_calls_per_second=0), `--calls` calls: time from `start` to the first call received by the fake,
    and the sustained rate at which the fake receives calls (5th to 95th percentile of arrivals, and overall);
-2. pacing at `--rate` calls/s for `--pacing-seconds`: calls received in each second, mean and stddev.
+2. pacing at `--rate` calls/s for `--pacing-seconds`: calls received in each second, mean and stddev, and issue
+   13's checks: the busiest second (<= rate + 1; also any sliding one-second window), the first second (<= rate),
+   every 10-second window within 5 % of the rate.
+
+Side by side (issue 13): run it on the other code first with `--column-out FILE --label NAME` (e.g. a checkout of
+main: `PYTHONPATH=<checkout> python <checkout>/bench/dialer.py --column-out /tmp/before.json --label "before"`),
+then here with `--before FILE`: dialer.json then holds both runs and dialer.md starts with a table of both.
 
 Writes bench/results/dialer.json and dialer.md. Workers are killed (process groups) on exit, error or Ctrl-C; the
 bench accounts and their rows are deleted unless --keep-data.
@@ -28,7 +34,6 @@ import json
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +140,8 @@ def delete_bench_accounts(cursor) -> None:
         return
     for statement in (
         "DELETE FROM phone_calls_phonecall WHERE account_id = ANY(%s)",
+        "DELETE FROM callouts_calloutcount WHERE callout_id IN "
+        "(SELECT id FROM callouts_callout WHERE account_id = ANY(%s))",
         "DELETE FROM callouts_calloutparticipation WHERE callout_id IN "
         "(SELECT id FROM callouts_callout WHERE account_id = ANY(%s))",
         "DELETE FROM callouts_callout WHERE account_id = ANY(%s)",
@@ -143,6 +150,21 @@ def delete_bench_accounts(cursor) -> None:
         "DELETE FROM accounts_account WHERE id = ANY(%s)",
     ):
         cursor.execute(statement, [ids])
+
+
+# bench/statistics.py (another benchmark) shadows the standard library's module on this script's path
+def mean(values: list) -> float:
+    return sum(values) / len(values)
+
+
+def pstdev(values: list) -> float:
+    m = mean(values)
+    return (sum((v - m) ** 2 for v in values) / len(values)) ** 0.5
+
+
+def median(values: list) -> float:
+    ordered, n = sorted(values), len(values)
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
 def arrivals(fake, account_sid: str) -> list[float]:
@@ -162,6 +184,35 @@ def per_second(times: list[float], origin: float) -> list[int]:
     return counts
 
 
+def pacing_figures(times: list[float], rate: float) -> dict:
+    """Issue 13's pacing checks: the busiest second (seconds counted from the first call, and any sliding one-second
+    window), the first second, and every 10-second window's rate against the asked rate (full windows from the first
+    call; the last, partial window is left out)."""
+    if not times:
+        return {}
+    origin = times[0]
+    counts = per_second(times, origin)
+    sliding, j = 0, 0
+    for i, at in enumerate(times):  # the most calls in any window [t, t + 1 s) starting at a call
+        while times[j] < at - 1.0 + 1e-9:
+            j += 1
+        sliding = max(sliding, i - j + 1)
+    full = [counts[k : k + 10] for k in range(0, len(counts) - 10 + 1, 10) if times[-1] - origin >= k + 10]
+    window_rates = [sum(window) / 10 for window in full]
+    deviations = [round(100 * (value - rate) / rate, 2) for value in window_rates]
+    return {
+        "max_second": max(counts),
+        "max_sliding_second": sliding,
+        "first_second": counts[0],
+        "ten_second_window_rates": window_rates,
+        "ten_second_window_deviation_percent": deviations,
+        "worst_ten_second_deviation_percent": max((abs(d) for d in deviations), default=None),
+        "no_second_above_rate_plus_1": max(counts) <= rate + 1,
+        "first_second_at_most_rate": counts[0] <= rate,
+        "every_ten_seconds_within_5_percent": bool(deviations) and all(abs(d) <= 5 for d in deviations),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=100_000, help="calls in the pacing-off run (default 100,000)")
@@ -174,6 +225,9 @@ def main() -> None:
     parser.add_argument("--stall-seconds", type=float, default=60.0, help="give up after this long with no call")
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up on a phase after this long")
     parser.add_argument("--keep-data", action="store_true", help="keep the bench accounts and their calls")
+    parser.add_argument("--label", default="after", help="this run's column name (default: after)")
+    parser.add_argument("--column-out", help="write only this run's figures (JSON) to this file, not bench/results")
+    parser.add_argument("--before", help="a --column-out file of another run (e.g. main's code) to show beside this")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -298,7 +352,7 @@ def main() -> None:
             "start_to_last_call_seconds": round(times[-1] - began, 2) if times else None,
             "sustained_calls_per_second": round(int(received * 0.9) / (high - low), 1) if high > low else None,
             "overall_calls_per_second": round(received / (times[-1] - began), 1) if times else None,
-            "per_second_min_median_max": [min(seconds), statistics.median(seconds), max(seconds)] if seconds else [],
+            "per_second_min_median_max": [min(seconds), median(seconds), max(seconds)] if seconds else [],
             "dialled_twice": sum(1 for n in dials.values() if n > 1),
             "statuses_after": statuses,
             "calls_in_each_second": seconds,
@@ -325,15 +379,16 @@ def main() -> None:
                 else None
             ),
             "steady_seconds": len(steady),
-            "per_second_mean": round(statistics.fmean(steady), 2) if steady else None,
-            "per_second_stddev": round(statistics.pstdev(steady), 2) if steady else None,
+            "per_second_mean": round(mean(steady), 2) if steady else None,
+            "per_second_stddev": round(pstdev(steady), 2) if steady else None,
             "per_second_min_max": [min(steady), max(steady)] if steady else [],
             "idle_seconds": sum(1 for count in steady if count == 0),
-            "busy_seconds_mean": round(statistics.fmean(busy), 2) if busy else None,
-            "busy_seconds_stddev": round(statistics.pstdev(busy), 2) if busy else None,
+            "busy_seconds_mean": round(mean(busy), 2) if busy else None,
+            "busy_seconds_stddev": round(pstdev(busy), 2) if busy else None,
+            **pacing_figures(times, args.rate),
             "calls_in_each_second": counts,
-            "note": "seconds counted from the first call; the first holds the bucket's burst (max(rate, 1) tokens)"
-            " plus its first second, the last is partial; mean/stddev are over the seconds in between",
+            "note": "seconds counted from the first call received; the last is partial; mean/stddev are over the"
+            " seconds in between",
         }
         print(json.dumps({k: v for k, v in results["pacing"].items() if k != "calls_in_each_second"}), flush=True)
     finally:
@@ -356,7 +411,47 @@ def main() -> None:
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         }
     )
-    write_results("dialer", results, markdown(results))
+    results["label"] = args.label
+    if args.column_out:
+        Path(args.column_out).write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.column_out}")
+        return
+    columns = {args.label: results}
+    if args.before:
+        before = json.loads(Path(args.before).read_text())
+        columns = {before.get("label", "before"): before, **columns}
+    write_results("dialer", columns, side_by_side(columns) + "\n" + markdown(results))
+
+
+def side_by_side(columns: dict) -> str:
+    """The figures of each run (e.g. main's code and this branch's) in one table, one column per run."""
+    rows = [
+        ("pacing off: calls received", "pacing_off", "received"),
+        ("pacing off: dialled twice", "pacing_off", "dialled_twice"),
+        ("pacing off: start -> first call (s)", "pacing_off", "start_to_first_call_seconds"),
+        ("pacing off: sustained calls/s (5th-95th pct)", "pacing_off", "sustained_calls_per_second"),
+        ("pacing off: overall calls/s", "pacing_off", "overall_calls_per_second"),
+        ("pacing off: calls/s min / median / max", "pacing_off", "per_second_min_median_max"),
+        ("paced: target calls/s", "pacing", "target_calls_per_second"),
+        ("paced: first second (<= rate)", "pacing", "first_second"),
+        ("paced: busiest second (<= rate + 1)", "pacing", "max_second"),
+        ("paced: busiest sliding 1-s window", "pacing", "max_sliding_second"),
+        ("paced: 10-s windows, calls/s", "pacing", "ten_second_window_rates"),
+        ("paced: worst 10-s window vs rate (%, within 5)", "pacing", "worst_ten_second_deviation_percent"),
+        ("paced: per-second mean", "pacing", "per_second_mean"),
+        ("paced: per-second stddev", "pacing", "per_second_stddev"),
+        ("load average at the end", None, "load_average_at_end"),
+    ]
+    names = list(columns)
+    lines = ["# Dialler benchmark: side by side", "", "| figure | " + " | ".join(names) + " |"]
+    lines.append("|---" * (len(names) + 1) + "|")
+    for title, section, key in rows:
+        cells = []
+        for name in names:
+            data = columns[name].get(section, {}) if section else columns[name]
+            cells.append(str(data.get(key, "-")))
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown(r: dict) -> str:
@@ -390,6 +485,11 @@ def markdown(r: dict) -> str:
             f"stddev {pacing['per_second_stddev']}, min/max {pacing['per_second_min_max']}",
             f"- {pacing['idle_seconds']} of those seconds had no call at all; over the other seconds: mean "
             f"{pacing['busy_seconds_mean']}, stddev {pacing['busy_seconds_stddev']}",
+            f"- issue 13's checks: first second {pacing.get('first_second')} (at most the rate: "
+            f"{pacing.get('first_second_at_most_rate')}), busiest second {pacing.get('max_second')} (at most the rate "
+            f"+ 1: {pacing.get('no_second_above_rate_plus_1')}; busiest sliding one-second window "
+            f"{pacing.get('max_sliding_second')}), 10-second windows {pacing.get('ten_second_window_rates')} calls/s "
+            f"(within 5 %: {pacing.get('every_ten_seconds_within_5_percent')})",
             f"- calls received in each second: {pacing['calls_in_each_second']}",
             "",
             "Idle seconds would show a gap in the dispatcher's hand-over: the kick on `start` holds the account's "

@@ -160,6 +160,22 @@ def callout_counts(callout_id: int) -> dict[str, int]:
     return counts
 
 
+def totals_by_account(*, callout_statuses: Iterable[str]) -> dict[tuple[int, str], dict[str, int]]:
+    """The totals of every callout in one of `callout_statuses`, summed per (account id, callout status): every
+    TOTAL_KEYS key -> its value (0 when never changed). One grouped query over the callouts' counter rows (the
+    metrics' scrape-time gauges: phone_calls/metrics.py), never a scan of calls or participations."""
+    rows = (
+        CalloutCount.objects.filter(minute__isnull=True, callout__status__in=list(callout_statuses))
+        .order_by()
+        .values_list("callout__account_id", "callout__status", "key")
+        .annotate(total=Sum("count"))
+    )
+    totals: dict[tuple[int, str], dict[str, int]] = {}
+    for account_id, status, key, total in rows:
+        totals.setdefault((account_id, status), dict.fromkeys(TOTAL_KEYS, 0))[key] = int(total)
+    return totals
+
+
 def callout_series(callout_id: int, start: datetime, end: datetime) -> list[dict]:
     """The callout's per-minute series for every minute from `start` to `end` (inclusive, truncated to minutes,
     UTC), oldest first: `minute` plus the counts of SERIES_KEYS in that minute, except `participations_answered` /

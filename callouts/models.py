@@ -1,14 +1,28 @@
+import secrets
+from pathlib import PurePath
+
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from scfm.models import TimestampedModel
+
+
+def callout_audio_path(instance, filename: str) -> str:
+    """Where an uploaded audio file is stored under MEDIA_ROOT: `callout_audio/<32 random url-safe chars>.<ext>`,
+    an unguessable name that is also its public URL (callouts/audio.py)."""
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"callout_audio/{secrets.token_urlsafe(24)}{suffix}"
 
 
 class Callout(FSMModelMixin, TimestampedModel):
     """A campaign: one message (call flow, audio) delivered to many contacts through their participations.
 
     Only `running` callouts have their calls dialled. initialized -start-> running -pause-> paused,
-    running|paused -stop-> stopped, paused|stopped -resume-> running.
+    running|paused -stop-> stopped, paused|stopped -resume-> running. A rehearsal (`is_rehearsal`, a copy of
+    `rehearsal_of` made by callouts/rehearsals.py) always dials through the simulator, whatever the account's
+    provider (phone_calls/providers/registry.py `provider_for_call`). `audio_file` is an uploaded message
+    (callouts/audio.py), served at the unguessable URL that `audio_url` then holds.
     """
 
     class Status(models.TextChoices):
@@ -27,11 +41,26 @@ class Callout(FSMModelMixin, TimestampedModel):
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="created_callouts"
     )
+    is_rehearsal = models.BooleanField(default=False)
+    rehearsal_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rehearsals"
+    )
+    # while a rehearsal's participations are being copied: the last participation id of the original copied so far
+    # (0 before the first chunk); null once the copy is done, and for every other callout
+    rehearsal_copy_cursor = models.BigIntegerField(null=True, blank=True)
+    audio_file = models.FileField(upload_to=callout_audio_path, max_length=255, null=True, blank=True)
 
     class Meta:
         indexes = [
             # the scheduler's "running callouts of an account"
             models.Index(fields=["account", "status"], name="callouts_account_status_idx"),
+        ]
+        constraints = [
+            # only a rehearsal is a copy of another callout
+            models.CheckConstraint(
+                condition=models.Q(rehearsal_of__isnull=True) | models.Q(is_rehearsal=True),
+                name="callouts_rehearsal_of_is_rehearsal",
+            ),
         ]
 
     @transition(field=status, source=Status.INITIALIZED, target=Status.RUNNING)
@@ -122,4 +151,38 @@ class CalloutCount(models.Model):
             models.Index(fields=["callout", "minute", "key"], name="callout_counts_read_idx"),
             # the squash task: callouts with rows not yet squashed
             models.Index(fields=["callout"], condition=models.Q(is_squashed=False), name="callout_counts_unsq_idx"),
+        ]
+
+
+class CalloutEvent(models.Model):
+    """Who started, paused, resumed or stopped a callout, and when: one row per event applied
+    (callouts.services.callout_fire_event), shown on the dashboard's callout page.
+
+    A dashboard user is `user` (and `account`, the user's account); an API call is `access_token` and the token's
+    `account` (a user is not known there). The references are kept loose (SET_NULL) so removing a user or a token
+    keeps the history; the rows go with their callout.
+    """
+
+    class Event(models.TextChoices):
+        START = "start", _("Started")
+        PAUSE = "pause", _("Paused")
+        RESUME = "resume", _("Resumed")
+        STOP = "stop", _("Stopped")
+
+    id = models.BigAutoField(primary_key=True)
+    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="events")
+    event = models.CharField(max_length=16, choices=Event.choices)
+    from_status = models.CharField(max_length=16, choices=Callout.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Callout.Status.choices)
+    user = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    access_token = models.ForeignKey(
+        "accounts.AccessToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    account = models.ForeignKey("accounts.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # a callout's history on its page, newest first
+            models.Index(fields=["callout", "-id"], name="callout_events_callout_idx"),
         ]

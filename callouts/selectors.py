@@ -2,7 +2,7 @@
 
 from datetime import UTC, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -10,7 +10,7 @@ from accounts.models import Account
 from scfm.errors import DomainError
 
 from . import counters
-from .models import Callout, CalloutParticipation
+from .models import Callout, CalloutCount, CalloutEvent, CalloutParticipation
 
 # v1 statistics name -> phone-call statuses counted under it
 CALL_STATUS_COUNTS = {
@@ -34,6 +34,11 @@ CALL_STATUS_COUNTS = {
 def callout_list(*, account: Account) -> QuerySet[Callout]:
     """The account's callouts (with their account: the read serializer shows its dialling pause)."""
     return Callout.objects.filter(account=account).select_related("account")
+
+
+def callout_event_list(*, callout: Callout, limit: int = 20) -> list[CalloutEvent]:
+    """The callout's latest start/pause/resume/stop events, newest first, with who did them (one query)."""
+    return list(CalloutEvent.objects.filter(callout=callout).select_related("user", "account").order_by("-id")[:limit])
 
 
 def accounts_with_running_callouts() -> list[int]:
@@ -163,3 +168,51 @@ def callout_statistics(*, callout: Callout) -> dict:
         # why the account's dialling is paused (phone_calls/dialling_pauses.py); null while it dials
         "dialling_paused_reason": callout.account.dialling_paused_reason,
     }
+
+
+# --- the dashboard's live numbers (all from the counters: a few dozen rows per callout, whatever its size) ----------
+
+IN_FLIGHT_STATUSES = ("queued", "remotely_queued", "in_progress")
+SETTLE_RATE_MINUTES = 5
+
+
+def callout_progress_many(*, callout_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Callout id -> {"participations", "answered", "given_up", "still_to_call"} for many callouts in one query
+    (the callout list's progress column); callouts with no counter rows get zeros."""
+    keys = {counters.PARTICIPATIONS: "participations", counters.ANSWERED: "answered", counters.GIVEN_UP: "given_up"}
+    progress = {callout_id: dict.fromkeys([*keys.values(), "still_to_call"], 0) for callout_id in callout_ids}
+    rows = (
+        CalloutCount.objects.filter(callout_id__in=callout_ids, minute__isnull=True, key__in=list(keys))
+        .order_by()
+        .values_list("callout_id", "key")
+        .annotate(total=Sum("count"))
+    )
+    for callout_id, key, total in rows:
+        progress[callout_id][keys[key]] = int(total)
+    for numbers in progress.values():
+        numbers["still_to_call"] = numbers["participations"] - numbers["answered"] - numbers["given_up"]
+    return progress
+
+
+def account_calls_in_flight(*, account: Account) -> int:
+    """The account's calls queued, remotely queued or in progress now, over all its callouts (what its
+    phone_call_queue_limit caps), from the counters: one query."""
+    keys = [counters.CALL_KEYS[status] for status in IN_FLIGHT_STATUSES]
+    total = CalloutCount.objects.filter(callout__account=account, minute__isnull=True, key__in=keys).aggregate(
+        total=Sum("count")
+    )["total"]
+    return int(total or 0)
+
+
+def callout_settle_rate(*, callout: Callout, now=None) -> float:
+    """Participations settled (answered or given up) per minute over the last SETTLE_RATE_MINUTES minutes (the
+    current minute and the whole ones before it), from the per-minute series rows: the changes of
+    `participations_answered` and `participations_given_up` in those minutes / SETTLE_RATE_MINUTES. One query."""
+    end = counters.minute_of(now or timezone.now())
+    settled = CalloutCount.objects.filter(
+        callout_id=callout.pk,
+        key__in=(counters.ANSWERED, counters.GIVEN_UP),
+        minute__gt=end - timedelta(minutes=SETTLE_RATE_MINUTES),
+        minute__lte=end,
+    ).aggregate(total=Sum("count"))["total"]
+    return max(int(settled or 0), 0) / SETTLE_RATE_MINUTES

@@ -12,7 +12,7 @@ from scfm.errors import DomainError, dependents_exist, duplicate_row, ensure_no_
 from scfm.metadata import merge_metadata
 
 from . import counters
-from .models import Callout, CalloutParticipation
+from .models import Callout, CalloutEvent, CalloutParticipation
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +76,33 @@ def callout_delete(*, callout: Callout) -> None:
 
 
 @transaction.atomic
-def callout_fire_event(*, callout: Callout, event: str) -> Callout:
-    """Apply start|pause|resume|stop; an event the current status does not allow is a 422.
+def callout_fire_event(
+    *, callout: Callout, event: str, user=None, access_token=None, actor_account: Account | None = None
+) -> Callout:
+    """Apply start|pause|resume|stop; an event the current status does not allow is a 422 (DomainError).
 
+    Records who did it and when (a CalloutEvent row in the same transaction): `user` from the dashboard,
+    `access_token` from the API; `actor_account` defaults to the user's or the token's account.
     Starting or resuming asks the dispatcher to look at the account's calls once the change is committed.
     """
     callout = Callout.objects.select_for_update().get(pk=callout.pk)
     allowed = {transition.name for transition in callout.get_available_status_transitions()}  # type: ignore[attr-defined]
     if event not in CALLOUT_EVENTS or event not in allowed:
         raise INVALID_EVENT
+    from_status = callout.status
     getattr(callout, event)()
     callout.save(update_fields=["status", "updated_at"])
+    if actor_account is None:
+        actor_account = getattr(user, "account", None) or getattr(access_token, "account", None)
+    CalloutEvent.objects.create(
+        callout=callout,
+        event=event,
+        from_status=from_status,
+        to_status=callout.status,
+        user=user,
+        access_token=access_token,
+        account=actor_account,
+    )
     if event in DISPATCHING_EVENTS:
         account_id = callout.account_id
         transaction.on_commit(lambda: account_dispatch_kick(account_id))

@@ -1,15 +1,20 @@
-"""Dispatching: per-account pacing (a token bucket), the in-flight cap, the claim and the dispatch loop.
+"""Dispatching: per-account pacing (a schedule of send slots), the in-flight cap, the claim and the dispatch loop.
 
 The dispatcher works in two steps so that a call is never dialled twice:
 
 1. `phone_calls_claim` (one short transaction per account, serialised by the account's DispatchState row lock)
-   moves due `created` calls of running callouts to `queued`, within the in-flight cap and the token bucket, and
-   enqueues one `queue_remote_call` task per call after commit. It never claims a call of a participation that has
-   a call in flight, nor two calls of one participation (the partial unique index on in-flight calls backs this up);
-   the other call stays `created` until the first has settled.
+   moves due `created` calls of running callouts to `queued`, within the in-flight cap and the pacing schedule,
+   and enqueues one `dial_batch` task per DIAL_BATCH_SIZE calls after commit. It never claims a call of a
+   participation that has a call in flight, nor two calls of one participation (the partial unique index on
+   in-flight calls backs this up); the other call stays `created` until the first has settled.
    While the account's dialling is paused (dialling_pauses.py) it claims only the one probe call a minute.
-2. `phone_call_queue_remote` (dialling.py) stamps `dispatched_at` under the call's row lock and commits *before*
+2. `phone_calls_dial_batch` (dial_batches.py) stamps `dispatched_at` on the batch's rows and commits *before*
    calling the provider; a redelivered or duplicated task finds the stamp and does nothing.
+
+Pacing (`max_calls_per_second` = r > 0) gives every claimed call a send slot, 1/r apart (plus PACING_MARGIN), from
+`DispatchState.next_slot_at` on: the first second holds at most r calls, no second more than r + 1, and a claim
+takes only the slots of the next PACED_HORIZON seconds. The loop holding the account's lease dials its paced calls
+itself, each at its slot (no broker hop to make them late); any other claimer's dial tasks carry the slots.
 
 `account_calls_dispatch` runs claims in a loop for one account under the `dispatch:<account>` lease;
 `account_dispatch_kick` is the one way to ask for that (callouts on start/resume, batch operations, the scheduler);
@@ -19,7 +24,8 @@ at most one kick per account is pending in the broker at a time (`dispatch_pendi
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,6 +36,7 @@ from accounts.models import Account
 from accounts.settings import AccountSettings
 from callouts.counters import counts_add_for_calls
 
+from .dial_batches import DIAL_BATCH_SIZE, RECHECK_SECONDS, SentBatch
 from .dialling_pauses import account_dialling_probe_take
 from .leases import WORKER_ID, lease_acquire, lease_release
 from .models import DispatchState, PhoneCall, SchedulerLease
@@ -40,6 +47,12 @@ logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_SIZE = 500
 CAPACITY_POLL_SECONDS = 0.25
+PACED_HORIZON = timedelta(seconds=0.5)  # a paced claim takes the slots that start within this
+PACED_LEAD = timedelta(seconds=0.05)  # a fresh schedule starts this late: the stamp commits before the first slot
+# Slots are 1/r apart plus this fraction: a create request's latency varies by milliseconds, and at exactly 1/r the
+# (r+1)-th call of the first second would land inside it whenever it travels faster than the first (issue 13's
+# "first second at most the rate"). 1 % of the rate is well within the ±5 % asked of every 10-second window.
+PACING_MARGIN = 0.01
 
 
 def max_calls_per_second(account: Account) -> float:
@@ -59,13 +72,16 @@ class ClaimResult:
     phone_call_ids: list[int]
     more: bool  # due calls remain
     wait: float = 0.0
+    send_at: dict[int, float] = field(default_factory=dict)  # paced: each call's send slot (epoch seconds)
+    rate: float = 0.0  # paced: the account's calls per second (the sender's pacer holds every send to it)
 
 
 @transaction.atomic
-def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) -> ClaimResult:
+def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE, inline: bool = False) -> ClaimResult:
     """Move due `created` calls of the account's running callouts to `queued`, within the in-flight cap and the
-    token bucket, and enqueue their `queue_remote_call` tasks after commit."""
-    from .tasks import queue_remote_call
+    pacing schedule, and enqueue their `dial_batch` tasks after commit. `inline`: the caller dials paced calls
+    itself at their slots (`send_at`), so none are enqueued for them."""
+    from .tasks import dial_batch
 
     account = Account.objects.filter(pk=account_id).first()
     if account is None:  # deleted since the kick: nothing to dial
@@ -82,18 +98,22 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
     )
     wanted = min(capacity, batch_size)
     rate = max_calls_per_second(account)
+    interval = timedelta(seconds=(1 + PACING_MARGIN) / rate) if rate else timedelta(0)
+    first_slot = now + PACED_LEAD
     if rate:
-        elapsed = (now - state.refilled_at).total_seconds() if state.refilled_at else 1.0
-        state.tokens = min(max(rate, 1.0), state.tokens + max(elapsed, 0.0) * rate)
-        state.refilled_at = now
-        wanted = min(wanted, int(state.tokens))
+        # a slot missed by at most one interval is kept (so a second holds at most r + 1 calls); after a longer
+        # gap the schedule starts anew from now, never catching up in a burst
+        if state.next_slot_at is not None and state.next_slot_at >= now - interval:
+            first_slot = state.next_slot_at
+        horizon = now + PACED_HORIZON
+        free = -(-(horizon - first_slot) // interval) if first_slot < horizon else 0  # slots before the horizon
+        wanted = min(wanted, free)
     due = due_phone_calls(account_id=account_id, now=now)
     if wanted <= 0:
-        state.save()
         if not due.exists():
             return ClaimResult([], more=False)
-        token_wait = (1 - state.tokens) / rate if rate and state.tokens < 1 else 0.0
-        return ClaimResult([], more=True, wait=max(token_wait, CAPACITY_POLL_SECONDS if capacity <= 0 else 0.0))
+        slot_wait = (first_slot - now - PACED_HORIZON).total_seconds() if rate else 0.0
+        return ClaimResult([], more=True, wait=max(slot_wait, CAPACITY_POLL_SECONDS if capacity <= 0 else 0.0, 0.001))
     # one call per participation: a second `created` call of it waits for the first to settle (see due_phone_calls)
     rows = list(
         due.select_for_update(skip_locked=True).order_by("id").values_list("id", "callout_participation_id")[:wanted]
@@ -102,12 +122,18 @@ def phone_calls_claim(*, account_id: int, batch_size: int = CLAIM_BATCH_SIZE) ->
     for pk, participation_id in rows:
         firsts.setdefault(participation_id or ("call", pk), pk)
     ids = phone_calls_mark_queued(phone_call_ids=list(firsts.values()), now=now)
-    if ids:
-        transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in ids])
+    send_at = {pk: (first_slot + index * interval).timestamp() for index, pk in enumerate(ids)} if rate else {}
     if rate:
-        state.tokens -= len(ids)
-    state.save()
-    return ClaimResult(ids, more=len(rows) == wanted)
+        state.next_slot_at = first_slot + len(ids) * interval
+        state.save(update_fields=["next_slot_at"])
+    if ids and not (inline and rate):
+        chunks = [ids[i : i + DIAL_BATCH_SIZE] for i in range(0, len(ids), DIAL_BATCH_SIZE)]
+        transaction.on_commit(
+            lambda: [
+                dial_batch.delay(chunk, send_at=[send_at[pk] for pk in chunk] if rate else None) for chunk in chunks
+            ]
+        )
+    return ClaimResult(ids, more=len(rows) == wanted, send_at=send_at if inline else {}, rate=rate)
 
 
 def phone_calls_mark_queued(*, phone_call_ids: list[int], now, **fields) -> list[int]:
@@ -157,19 +183,35 @@ def account_calls_dispatch(*, account_id: int, hold_seconds: float | None = None
     holds = lease_acquire(name=lease, seconds=hold + 30, owner=owner)
     deadline = time.monotonic() + hold
     queued = 0
+    sending: list[SentBatch] = []  # paced batches this loop started, their answers not all recorded yet
     try:
         while True:
-            result = phone_calls_claim(account_id=account_id)
+            result = phone_calls_claim(account_id=account_id, inline=holds)
+            if result.send_at:  # paced: this loop dials them, each at its slot (a thread of the batch waits)
+                batch = SentBatch.start(
+                    result.phone_call_ids, send_at=result.send_at, background=True, rate=result.rate
+                )
+                sending.append(batch)
+            for batch in [batch for batch in sending if batch.sent_all()]:
+                batch.finish()
+                sending.remove(batch)
+            for batch in sending:
+                batch.refresh()
             queued += len(result.phone_call_ids)
             if not result.more or not holds or time.monotonic() >= deadline:
                 break
             if result.wait:
-                time.sleep(min(result.wait, max(deadline - time.monotonic(), 0)))
+                time.sleep(min(result.wait, RECHECK_SECONDS, max(deadline - time.monotonic(), 0)))
+        if holds:  # hand on before recording the last answers, so the next loop's first slot follows the last one
+            lease_release(name=lease, owner=owner)
+            holds = False
+            if result.more:
+                _continue_dispatching(account_id)
     finally:
         if holds:
             lease_release(name=lease, owner=owner)
-    if holds and result.more:
-        _continue_dispatching(account_id)
+        for batch in sending:
+            batch.finish()
     return queued
 
 

@@ -103,8 +103,9 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
             # /api/callouts/:id/phone_calls newest first (keyset over the callout's calls)
             models.Index(fields=["callout", "-id"], name="phone_calls_callout_id_idx"),
             # the dispatcher's in-flight count (`account_id = %s AND status IN (queued, remotely_queued,
-            # in_progress)`, dispatch.py), /api/phone_calls?q[status]=..., the account's PROTECT check on delete
-            models.Index(fields=["account", "status"], name="phone_calls_account_st_idx"),
+            # in_progress)`), /api/phone_calls?q[status]=..., the account's PROTECT check on delete; with -id, the
+            # dashboard's account-wide list of one status newest first and its capped count (index only)
+            models.Index(fields=["account", "status", "-id"], name="phone_calls_account_st_idx"),
             # /api/callout_participations/:id/phone_calls, retry checks and the participation's PROTECT check
             models.Index(fields=["callout_participation"], name="phone_calls_particip_idx"),
             # /api/contacts/:id/phone_calls and the contact delete check
@@ -234,14 +235,16 @@ class Recording(TimestampedModel):
 
 
 class DispatchState(models.Model):
-    """Per-account dialling state: the pacing token bucket. Its row lock serialises claims for one account, so the
-    in-flight cap and the calls-per-second rate hold across any number of workers."""
+    """Per-account dialling state: the pacing schedule (`next_slot_at`, the send time of the account's next paced
+    call; `tokens` / `refilled_at` are the token bucket it replaced, unused). Its row lock serialises claims for one
+    account, so the in-flight cap and the calls-per-second rate hold across any number of workers."""
 
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="dispatch_state"
     )
     tokens = models.FloatField(default=0)
     refilled_at = models.DateTimeField(null=True, blank=True)
+    next_slot_at = models.DateTimeField(null=True, blank=True)
 
 
 class SchedulerLease(models.Model):

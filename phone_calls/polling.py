@@ -19,10 +19,12 @@ from callouts.outcomes import participation_attempt_ended
 from scfm.logging import phone_call_log_context
 
 from . import lifecycle
+from .dial_batches import DIAL_BATCH_SIZE
 from .dispatch import CLAIM_BATCH_SIZE
 from .models import PhoneCall
 from .providers.base import ProviderError
-from .providers.registry import PROVIDERS, accounts_on_provider, provider_for_account
+from .providers.registry import PROVIDERS, accounts_on_provider, provider_for_call, real_calls, rehearsal_calls
+from .providers.simulator import SimulatorProvider
 from .statuses import PhoneCallStatus
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ def phone_call_fetch_remote(*, phone_call_id: int) -> PhoneCall | None:
         if call.status not in (PhoneCallStatus.REMOTELY_QUEUED, PhoneCallStatus.IN_PROGRESS, PhoneCallStatus.EXPIRED):
             return None
         try:
-            fetched = provider_for_account(call.account).fetch_call(call.remote_call_id)
+            fetched = provider_for_call(call).fetch_call(call.remote_call_id)
         except (ProviderError, ValueError) as error:
             logger.warning("fetching phone call %s failed: %s", call.pk, error)
             return None
@@ -72,8 +74,11 @@ def _stale(now: datetime) -> Q:
     `refetch_after` (calls of an account whose provider name is unknown cannot be fetched, so are never due)."""
     due = Q(pk__in=[])
     for provider in PROVIDERS.values():
+        on_it = accounts_on_provider(provider.name, prefix="account__") & real_calls()
+        if provider.name == SimulatorProvider.name:  # a rehearsal's calls are the simulator's, whatever the account's
+            on_it |= rehearsal_calls()
         due |= (
-            accounts_on_provider(provider.name, prefix="account__")
+            on_it
             & Q(remotely_queued_at__lte=now - provider.stale_status_after)
             & (
                 Q(remote_status_fetch_queued_at__isnull=True)
@@ -106,9 +111,10 @@ def phone_calls_stale_fetch_enqueue(*, now: datetime | None = None, limit: int =
 def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
     """Calls claimed but never dialled (a lost task) get their task again, at most once per LOST_QUEUED_AFTER; so do
     calls of a provider that dials nobody (the simulator) stamped that long ago whose answer was never recorded (the
-    worker died in between: nobody was dialled). Calls of a real provider in that state may have been dialled, so
-    they wait: dialled an hour ago and never accepted, they become `expired`. Returns (re-enqueued, expired)."""
-    from .tasks import queue_remote_call
+    worker died in between: nobody was dialled). Calls of a real provider in that state may have been dialled: the
+    provider is asked about them (unrecorded.py); dialled an hour ago and never accepted, they become `expired`.
+    Returns (re-enqueued, expired)."""
+    from .tasks import dial_batch
 
     now = now or timezone.now()
     lost = list(
@@ -116,7 +122,7 @@ def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
             status=PhoneCallStatus.QUEUED, dispatched_at__isnull=True, updated_at__lte=now - LOST_QUEUED_AFTER
         ).values_list("id", flat=True)[:CLAIM_BATCH_SIZE]
     )
-    dials_nobody = Q(pk__in=[])
+    dials_nobody = rehearsal_calls()  # a rehearsal's calls go to the simulator
     for provider in PROVIDERS.values():
         if not provider.dials_for_real:
             dials_nobody |= accounts_on_provider(provider.name, prefix="account__")
@@ -140,7 +146,9 @@ def phone_calls_sweep_queued(*, now: datetime | None = None) -> tuple[int, int]:
             dispatched_at__lte=now - LOST_QUEUED_AFTER,
             remote_call_id__isnull=True,
         ).update(dispatched_at=None, updated_at=now)
-        transaction.on_commit(lambda: [queue_remote_call.delay(pk) for pk in [*lost, *unrecorded]])
+        again = [*lost, *unrecorded]
+        chunks = [again[i : i + DIAL_BATCH_SIZE] for i in range(0, len(again), DIAL_BATCH_SIZE)]
+        transaction.on_commit(lambda: [dial_batch.delay(chunk) for chunk in chunks])
     expired = 0
     stuck = PhoneCall.objects.filter(
         status=PhoneCallStatus.QUEUED, dispatched_at__lte=now - EXPIRE_QUEUED_AFTER

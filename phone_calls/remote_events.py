@@ -21,6 +21,7 @@ from contacts.services import contact_upsert
 from scfm.logging import phone_call_log_context
 from scfm.metadata import merge_metadata
 
+from . import metrics
 from .callers import caller_msisdn, provider_address
 from .lifecycle import phone_call_apply_remote_status, seconds
 from .models import PhoneCall, RemotePhoneCallEvent
@@ -149,6 +150,7 @@ def remote_phone_call_event_handle(
     params = {str(key): value for key, value in params.items()}
     remote_event_validate(params)
     if _is_status_callback(params):
+        metrics.status_callback_received(params.get("CallStatus"))
         event = status_callback_apply(account_id=account.pk, params=params, call=call)
         if event is not None:
             return event, EMPTY_TWIML

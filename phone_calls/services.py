@@ -2,10 +2,12 @@
 
 The rest of the dialling engine lives in one module per stage, each named after it:
 
-- dispatch.py — per-account pacing (token bucket), the in-flight cap, the claim (`phone_calls_claim`), the dispatch
+- dispatch.py — per-account pacing (send slots), the in-flight cap, the claim (`phone_calls_claim`), the dispatch
   loop (`account_calls_dispatch`) and the one dispatch kick (`account_dispatch_kick`).
-- dialling.py — the dispatch stamp, the provider's create request (`phone_call_queue_remote`), recording its result,
-  our webhook URL and the calls.create parameters.
+- dial_batches.py — dialling in batches: the set-based dispatch stamp, concurrent create requests over the pooled
+  client, recording the answers set-based; our webhook URL and the calls.create parameters.
+- dialling.py — one call (`phone_call_queue_remote`): a batch of one.
+- unrecorded.py — stamped calls whose answer was lost (a worker killed mid-batch): ask the provider.
 - dialling_pauses.py — pausing an account's dialling while the provider refuses the account, and the probe that
   resumes it.
 - polling.py — stale-status fetches (`phone_call_fetch_remote`, `phone_calls_stale_fetch_enqueue`) and sweeping lost

@@ -14,7 +14,7 @@ from django.conf import settings
 from callouts import selectors as callout_selectors
 from scfm.health import scheduler_tick_record
 
-from . import dialling, dispatch, leases, polling
+from . import dial_batches, dialling, dispatch, leases, polling, unrecorded
 from .providers import simulator_outcomes
 from .recordings import recording_audio_fetch
 
@@ -49,10 +49,24 @@ def queue_remote_call(phone_call_id: int, check_callout: bool = True) -> None:
     dialling.phone_call_queue_remote(phone_call_id=phone_call_id, check_callout=check_callout)
 
 
+@shared_task(name="phone_calls.tasks.dial_batch", acks_late=True, ignore_result=True)
+def dial_batch(phone_call_ids: list[int], check_callout: bool = True, send_at: list[float] | None = None) -> None:
+    """Dial a batch of queued calls concurrently (dial_batches.py); `send_at`: each call's paced send slot (epoch
+    seconds, in the order of `phone_call_ids`). Calls already stamped or dialled are skipped: the stamp guards them."""
+    slots = dict(zip(phone_call_ids, send_at, strict=True)) if send_at else None
+    dial_batches.phone_calls_dial_batch(phone_call_ids=phone_call_ids, check_callout=check_callout, send_at=slots)
+
+
 @shared_task(name="phone_calls.tasks.fetch_remote_call", acks_late=True, ignore_result=True)
 def fetch_remote_call(phone_call_id: int) -> None:
     """Refresh one call's status from its provider."""
     polling.phone_call_fetch_remote(phone_call_id=phone_call_id)
+
+
+@shared_task(name="phone_calls.tasks.find_unrecorded_call", acks_late=True, ignore_result=True)
+def find_unrecorded_call(phone_call_id: int) -> None:
+    """Ask the provider whether a stamped call whose answer was lost was created; record it or put it back in line."""
+    unrecorded.phone_call_find_unrecorded(phone_call_id=phone_call_id)
 
 
 @shared_task(name="phone_calls.tasks.simulate_call_outcome", acks_late=True, ignore_result=True)
@@ -73,8 +87,15 @@ def scheduler_tick() -> None:
         dispatch.account_dispatch_kick(account_id)
     fetched = polling.phone_calls_stale_fetch_enqueue()
     requeued, expired = polling.phone_calls_sweep_queued()
-    if fetched or requeued or expired:
-        logger.info("scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired", fetched, requeued, expired)
+    looked_up = unrecorded.phone_calls_unrecorded_enqueue()
+    if fetched or requeued or expired or looked_up:
+        logger.info(
+            "scheduler tick: %s stale fetches, %s lost calls re-sent, %s expired, %s unanswered calls looked up",
+            fetched,
+            requeued,
+            expired,
+            looked_up,
+        )
     scheduler_tick_record()  # read by /health (scfm.health.SchedulerTick)
 
 

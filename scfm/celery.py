@@ -87,3 +87,19 @@ def _scheduler_tick_sent(**kwargs) -> None:
     from scfm.health import BEAT_HEARTBEAT, heartbeat_record
 
     heartbeat_record(BEAT_HEARTBEAT)
+
+
+@signals.celeryd_init.connect
+def _worker_metrics(**kwargs) -> None:
+    """The worker's main process, before its pool starts: clear its metrics directory of an earlier run's files and
+    serve its processes' counters on SCFM_WORKER_METRICS_PORT when set (scfm.metrics.worker_metrics_serve)."""
+    from scfm.metrics import worker_metrics_serve
+
+    worker_metrics_serve()
+
+
+@signals.worker_process_shutdown.connect
+def _worker_process_metrics_dead(pid=None, **kwargs) -> None:
+    from scfm.metrics import process_exited
+
+    process_exited(pid or os.getpid())

@@ -115,3 +115,32 @@ class OnPostgreSQLByHand(migrations.SeparateDatabaseAndState):
             operation = self.state_operations[index]
             operation.database_backwards(app_label, schema_editor, states[index + 1], states[index])
         return None
+
+
+def count_within(queryset, *, timeout_ms: int) -> int | None:
+    """`queryset.count()`, or None when it takes longer than `timeout_ms` (PostgreSQL's statement_timeout, set for
+    this one statement in a savepoint; the cancelled statement leaves the outer transaction usable). Elsewhere
+    (SQLite, no timeout) the plain count. For live counts a page must not wait on (the population builder)."""
+    from django.db import OperationalError, transaction
+
+    if not is_postgresql(connection):
+        return queryset.count()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [int(timeout_ms)])
+            count = queryset.count()
+            # inside an outer transaction a released savepoint would keep the setting: put it back
+            cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+            return count
+    except OperationalError as error:
+        if isinstance(getattr(error, "__cause__", None), psycopg.errors.QueryCanceled):
+            return None
+        raise
+
+
+def capped_count(queryset, *, cap: int) -> tuple[int, bool]:
+    """(how many rows, whether there are more than `cap`): counts at most cap + 1 rows, so its cost is bounded
+    whatever the table's size. Shown as "more than {cap}" when capped."""
+    # a sliced queryset counts as SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1): never more than cap + 1 rows read
+    counted = queryset.order_by().values("pk")[: cap + 1].count()
+    return min(counted, cap), counted > cap

@@ -15,3 +15,9 @@ def absolute_url(request, path: str) -> str:
     if settings.SCFM_PUBLIC_URL_CONFIGURED:
         return settings.SCFM_PUBLIC_URL.rstrip("/") + path
     return request.build_absolute_uri(path)
+
+
+def public_url(path: str) -> str:
+    """`path` (absolute, starting with "/") under SCFM_PUBLIC_URL: for URLs handed to a provider outside any request
+    (webhooks, uploaded audio), which must be the address the provider reaches us at."""
+    return settings.SCFM_PUBLIC_URL.rstrip("/") + path

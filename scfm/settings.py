@@ -1,5 +1,6 @@
 """Django settings for SCFM. Every setting comes from an environment variable (see README.md)."""
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -40,11 +41,16 @@ if SCFM_TRUSTED_PROXY:
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "axes",  # failed dashboard sign-ins are rate-limited (AXES_* below)
+    "django.contrib.sessions",  # the dashboard's sign-in (database sessions); the API stays token-only
+    "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc, pinned and served by the app (no CDN: closed networks)
+    "django_prometheus",  # HTTP and database metrics for /metrics (scfm/metrics.py)
     "scfm",
     "accounts",
     "contacts",
@@ -52,14 +58,26 @@ INSTALLED_APPS = [
     "batch_operations",
     "phone_calls",
     "call_flow_logic",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first and last: every request is timed and counted
     "scfm.middleware.RequestIdMiddleware",
     "scfm.middleware.EdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files (the API docs' assets) from the app itself
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # DRF views are csrf_exempt and the webhooks are too: CSRF checks bite on the dashboard's forms only
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.middleware.DashboardLocaleMiddleware",  # LocaleMiddleware on /dashboard paths only
+    "dashboard.middleware.DashboardUserMiddleware",  # the signed-in user's language, the account's time zone
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out sign-in (AXES_LOCKOUT_CALLABLE); after auth, as axes asks
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Request limits (scfm.middleware.EdgeMiddleware answers past them with 413/400 in the API's JSON error shape).
@@ -69,6 +87,9 @@ MIDDLEWARE = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SCFM_MAX_REQUEST_BODY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("SCFM_MAX_REQUEST_FIELDS", 1000)
 SCFM_UPLOAD_MAX_SIZE = env_int("SCFM_UPLOAD_MAX_SIZE", 200 * 1024 * 1024)
+# An uploaded callout audio file (callouts/audio.py): at most SCFM_AUDIO_MAX_SIZE bytes (10 MiB: a spoken warning
+# of a few minutes as MP3 is well under 5 MB).
+SCFM_AUDIO_MAX_SIZE = env_int("SCFM_AUDIO_MAX_SIZE", 10 * 1024 * 1024)
 
 ROOT_URLCONF = "scfm.urls"
 WSGI_APPLICATION = "scfm.wsgi.application"
@@ -79,19 +100,31 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
     }
 ]
 
 DEFAULT_SQLITE_URL = f"sqlite:///{DATA_DIR / 'scfm.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+# the same backends wrapped by django-prometheus, so /metrics counts queries, errors and connections per database
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -99,12 +132,54 @@ AUTH_USER_MODEL = "accounts.User"
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("km", "ខ្មែរ")]
+LOCALE_PATHS = [BASE_DIR / "dashboard" / "locale"]
+USE_I18N = True
+
+# The dashboard (/dashboard/): session sign-in with email + password.
+LOGIN_URL = "/dashboard/login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/dashboard/login"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Sign-in by email, any case (accounts/backends.py), behind django-axes: SCFM_LOGIN_FAILURE_LIMIT wrong passwords
+# for one email from one address lock that pair out for SCFM_LOGIN_COOLOFF_MINUTES (a 429 with the message on the
+# login page). The API's token authentication never goes through these backends.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.EmailBackend"]
+AXES_FAILURE_LIMIT = env_int("SCFM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = float(os.environ.get("SCFM_LOGIN_COOLOFF_MINUTES", 15)) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm names the email field "username"
+AXES_USERNAME_CALLABLE = "dashboard.views.auth.attempted_email"
+AXES_LOCKOUT_CALLABLE = "dashboard.views.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+if SCFM_TRUSTED_PROXY:  # the client's address is the one the trusted proxy appended to X-Forwarded-For
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+# Cookies only over HTTPS when the dashboard is served over HTTPS: SCFM_SECURE_COOKIES, by default on when
+# SCFM_PUBLIC_URL starts with https:// (unset or empty; behind a TLS proxy also SCFM_TRUSTED_PROXY).
+SCFM_SECURE_COOKIES = (
+    env_bool("SCFM_SECURE_COOKIES")
+    if os.environ.get("SCFM_SECURE_COOKIES", "").strip()
+    else SCFM_PUBLIC_URL.startswith("https://")
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SCFM_SECURE_COOKIES
+LANGUAGE_COOKIE_SECURE = SCFM_SECURE_COOKIES
+LANGUAGE_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+if SCFM_PUBLIC_URL_CONFIGURED:  # a form posted from the public address passes the CSRF origin check
+    CSRF_TRUSTED_ORIGINS = [SCFM_PUBLIC_URL.split("/", 3)[0] + "//" + SCFM_PUBLIC_URL.split("/", 3)[2]]
 STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed apps: no collectstatic step for `make run`
 MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@scfm.local")
+# How long an invitation link (accounts/invitations.py) and a password-reset link work.
+SCFM_INVITATION_DAYS = env_int("SCFM_INVITATION_DAYS", 7)
+PASSWORD_RESET_TIMEOUT = env_int("SCFM_PASSWORD_RESET_HOURS", 24) * 3600
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.AccessTokenAuthentication"],
@@ -130,6 +205,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the provider webhooks (plain Django views, outside DRF) added as form-encoded operations
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "phone_calls.api.webhook_schema.add_webhook_operations",
+    ],
+    # one named enum per set of values (several models have a `status`); the events each resource takes
+    "ENUM_NAME_OVERRIDES": {
+        "CalloutStatusEnum": "callouts.models.Callout.Status",
+        "PlatformProviderEnum": "accounts.models.PlatformProvider",
+        "BatchOperationStatusEnum": "batch_operations.models.BatchOperation.Status",
+        "BatchOperationTypeEnum": "batch_operations.models.BatchOperation.Type",
+        "PhoneCallStatusEnum": "phone_calls.statuses.PhoneCallStatus",
+        "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
+        "CalloutEventEnum": "callouts.services.CALLOUT_EVENTS",
+        "BatchOperationEventEnum": "batch_operations.services.EVENTS",
+        "PhoneCallEventEnum": "phone_calls.services.PHONE_CALL_EVENTS",
+        "UserEventEnum": ["invite"],
+    },
 }
 
 # Single-tenant HTTP Basic mode (rest-api-v1.md): these credentials act as the super-admin account.
@@ -166,6 +259,7 @@ CELERY_TASK_QUEUES = (
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "phone_calls.tasks.fetch_remote_call": {"queue": "polling"},
+    "phone_calls.tasks.find_unrecorded_call": {"queue": "polling"},
     "phone_calls.recording_tasks.*": {"queue": "polling"},
     "phone_calls.tasks.scheduler_tick": {"queue": "scheduler"},
     "contacts.tasks.contact_imports_resume_stalled": {"queue": "scheduler"},
@@ -230,6 +324,28 @@ LOGGING = {
 
 # Health probes (scfm.health): how long /health and the worker probe wait for workers to answer, in seconds.
 SCFM_HEALTH_WORKER_TIMEOUT = float(os.environ.get("SCFM_HEALTH_WORKER_TIMEOUT", 2))
+
+# Metrics (scfm/metrics.py, docs/operations.md "Metrics"). /metrics answers a super-admin access token; to let a
+# Prometheus server scrape it without one, either open it to everyone (SCFM_METRICS_PUBLIC=true: only where the web
+# port is reachable from the scraping network alone) or to the addresses of SCFM_METRICS_ALLOWED_NETWORKS
+# (comma-separated CIDRs, matched against REMOTE_ADDR: the client, or the proxy in front of the web).
+SCFM_METRICS_PUBLIC = env_bool("SCFM_METRICS_PUBLIC", False)
+SCFM_METRICS_ALLOWED_NETWORKS = [  # a malformed CIDR stops the process at start, not at the first scrape
+    ipaddress.ip_network(cidr.strip(), strict=False)
+    for cidr in os.environ.get("SCFM_METRICS_ALLOWED_NETWORKS", "").split(",")
+    if cidr.strip()
+]
+# More prometheus-client multiprocess directories on this host that /metrics sums with its own
+# PROMETHEUS_MULTIPROC_DIR (comma-separated; `manage.py serve` gives its worker's)
+SCFM_METRICS_EXTRA_DIRS = os.environ.get("SCFM_METRICS_EXTRA_DIRS", "")
+# A Celery worker serves its processes' counters on this port (unset: not served), on this address
+SCFM_WORKER_METRICS_PORT = int(os.environ.get("SCFM_WORKER_METRICS_PORT") or 0)
+SCFM_WORKER_METRICS_ADDR = os.environ.get("SCFM_WORKER_METRICS_ADDR", "0.0.0.0")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():  # prometheus-client opens its files there as apps load
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:  # set but empty (an .env line left blank) would still switch prometheus-client to multiprocess mode
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready checks migrations; no per-process gauge of them
 
 # Error reporting: Sentry for the web and the workers, on only when SENTRY_DSN is set.
 SENTRY_DSN = os.environ.get("SENTRY_DSN") or None

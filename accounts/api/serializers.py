@@ -46,7 +46,7 @@ class AccountWriteSerializer(MetadataWriteSerializer):
 
     call_flow_logic = CallFlowLogicField(required=False)
     platform_provider_name = serializers.ChoiceField(
-        choices=PlatformProvider.values,
+        choices=PlatformProvider.choices,
         required=False,
         allow_null=True,
         error_messages={"invalid_choice": "is not included in the list"},
@@ -100,14 +100,14 @@ class UserWriteSerializer(MetadataWriteSerializer):
     password = serializers.CharField(
         min_length=6, write_only=True, error_messages={"required": "can't be blank", "min_length": "is too short"}
     )
-    locale = serializers.ChoiceField(choices=["en", "km"], required=False)
+    locale = serializers.ChoiceField(choices=User._meta.get_field("locale").choices, required=False)
     account_id = serializers.IntegerField(required=False)
 
 
 class UserUpdateSerializer(MetadataWriteSerializer):
     email = serializers.EmailField(required=False, error_messages={"invalid": "is invalid"})
     password = serializers.CharField(required=False, min_length=6, write_only=True)
-    locale = serializers.ChoiceField(choices=["en", "km"], required=False)
+    locale = serializers.ChoiceField(choices=User._meta.get_field("locale").choices, required=False)
 
 
 class UserEventSerializer(WriteSerializer):

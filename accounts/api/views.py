@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from scfm.api.viewsets import ResourceViewSet
+from scfm.public_urls import absolute_url
 
 from .. import selectors, services
 from ..filters import AccessTokenFilter, AccountFilter, UserFilter
@@ -23,6 +24,7 @@ from .serializers import (
 class AccountViewSet(ResourceViewSet):
     """/api/accounts: super admins manage every account."""
 
+    schema_description = "Super admins only (any other token is a 403). Auth tokens are write-only: never returned."
     permission_resource = "accounts"
     location_prefix = "accounts"
     super_admin_only = True
@@ -47,6 +49,7 @@ class AccountViewSet(ResourceViewSet):
 class CurrentAccountViewSet(AccountViewSet):
     """/api/account: the caller's own account."""
 
+    schema_description = "The account the access token belongs to; `Location` is its path under `/api/accounts`."
     super_admin_only = False
 
     def get_object(self):
@@ -58,6 +61,10 @@ class AccountScopedMixin:
     their own (the original ignores account_id for them)."""
 
     query_params = ("account_id",)
+    schema_description = (
+        "A super admin may act on another account: `/api/accounts/{account_id}/...`, `?account_id=`, or `account_id` "
+        "in a create's body; other tokens always act on their own account."
+    )
 
     def target_account(self) -> Account:
         account_id = self.kwargs.get("account_id") or self.request.query_params.get("account_id")
@@ -113,6 +120,7 @@ class UserViewSet(AccountScopedMixin, ResourceViewSet):
     write_serializer_class = UserWriteSerializer
     update_serializer_class = UserUpdateSerializer
     filterset_class = UserFilter
+    event_names = ("invite",)
 
     def base_queryset(self):
         return selectors.user_list(account=self.target_account())
@@ -131,5 +139,5 @@ class UserViewSet(AccountScopedMixin, ResourceViewSet):
     def fire_event(self, request, *args, **kwargs):
         user = self.get_object()
         self.validated(UserEventSerializer)
-        user = services.user_invite(user=user)
+        user = services.user_invite(user=user, base_url=absolute_url(request, "/"))
         return Response(self.read(user), status=status.HTTP_201_CREATED, headers={"Location": self.location(user)})

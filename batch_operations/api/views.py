@@ -1,3 +1,5 @@
+from drf_spectacular.utils import extend_schema
+
 from callouts.api.serializers import CalloutParticipationReadSerializer
 from contacts.api.serializers import ContactReadSerializer
 from phone_calls.api.serializers import PhoneCallReadSerializer
@@ -27,6 +29,13 @@ class BatchOperationViewSet(ResourceViewSet):
     filterset_class = BatchOperationFilter
     parent_scopes = {"callout_id": ParentScope("callouts.Callout", "callout_id")}
     paged_actions = ("list", "preview_contacts", "preview_callout_participations", "preview_phone_calls", "phone_calls")
+    event_names = services.EVENTS
+    schema_description = (
+        "A batch operation is previewed, then run in the background in chunks: `type` is one of "
+        "`BatchOperation::CalloutPopulation` (add the contacts `parameters.contact_filter_params` selects to the "
+        "callout), `BatchOperation::PhoneCallCreate`, `BatchOperation::PhoneCallQueue` or "
+        "`BatchOperation::PhoneCallQueueRemoteFetch`; `processed_count` reports progress."
+    )
 
     # reads of other resources: they need that resource's read permission
     resource_permissions = {
@@ -56,12 +65,24 @@ class BatchOperationViewSet(ResourceViewSet):
     def perform_event(self, instance, event):
         return services.batch_operation_fire_event(batch_operation=instance, event=event)
 
+    @extend_schema(
+        summary="Preview the contacts of a batch operation",
+        description="The contacts a callout population would add (or a PhoneCallCreate would call) if it ran now, "
+        "a page at a time (`page`, `per_page`, `sort`; `Per-Page`, `Total`, `Link` headers). Needs `contacts_read`.",
+        responses=ContactReadSerializer(many=True),
+    )
     def preview_contacts(self, request, *args, **kwargs):
         """GET .../:id/preview/contacts: who a population would add (or a PhoneCallCreate would call) if it ran
         now (paginated)."""
         contacts = selectors.batch_operation_preview(batch_operation=self.get_object(), resource="contacts")
         return self._page_of(contacts, ContactReadSerializer)
 
+    @extend_schema(
+        summary="Preview the callout participations of a batch operation",
+        description="The callout participations a PhoneCallCreate would create calls for if it ran now, a page at a "
+        "time. Needs `callout_participations_read`.",
+        responses=CalloutParticipationReadSerializer(many=True),
+    )
     def preview_callout_participations(self, request, *args, **kwargs):
         """GET .../:id/preview/callout_participations: who a PhoneCallCreate would create calls for."""
         participations = selectors.batch_operation_preview(
@@ -69,11 +90,23 @@ class BatchOperationViewSet(ResourceViewSet):
         )
         return self._page_of(participations, CalloutParticipationReadSerializer)
 
+    @extend_schema(
+        summary="Preview the phone calls of a batch operation",
+        description="The phone calls a PhoneCallQueue or PhoneCallQueueRemoteFetch would queue or fetch if it ran "
+        "now, a page at a time. Needs `phone_calls_read`.",
+        responses=PhoneCallReadSerializer(many=True),
+    )
     def preview_phone_calls(self, request, *args, **kwargs):
         """GET .../:id/preview/phone_calls: the calls a PhoneCallQueue / PhoneCallQueueRemoteFetch would touch."""
         calls = selectors.batch_operation_preview(batch_operation=self.get_object(), resource="phone_calls")
         return self._page_of(calls, PhoneCallReadSerializer)
 
+    @extend_schema(
+        summary="List the phone calls of a batch operation",
+        description="The phone calls the operation created, queued or fetched, a page at a time. Needs "
+        "`phone_calls_read`.",
+        responses=PhoneCallReadSerializer(many=True),
+    )
     def phone_calls(self, request, *args, **kwargs):
         """GET .../:id/phone_calls: the calls the operation created, queued or fetched."""
         return self._page_of(batch_operation_phone_calls(batch_operation=self.get_object()), PhoneCallReadSerializer)
@@ -86,6 +119,10 @@ class BatchOperationViewSet(ResourceViewSet):
 class CalloutPopulationViewSet(BatchOperationViewSet):
     """rest-api-v1's callout populations: the same batch operations, with contact_filter_params at the top level."""
 
+    schema_description = (
+        "rest-api-v1's callout populations: the batch operations of type `BatchOperation::CalloutPopulation`, with "
+        "`contact_filter_params` (which contacts to add to the callout) at the top level."
+    )
     location_prefix = "callout_populations"
     read_serializer_class = CalloutPopulationReadSerializer
     write_serializer_class = CalloutPopulationWriteSerializer

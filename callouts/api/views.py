@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from scfm.api.viewsets import ParentScope, ResourceViewSet
@@ -9,6 +10,8 @@ from .serializers import (
     CalloutParticipationUpdateSerializer,
     CalloutParticipationWriteSerializer,
     CalloutReadSerializer,
+    CalloutStatisticsSerializer,
+    CalloutStatisticsSeriesSerializer,
     CalloutWriteSerializer,
 )
 
@@ -20,6 +23,7 @@ class CalloutViewSet(ResourceViewSet):
     write_serializer_class = CalloutWriteSerializer
     filterset_class = CalloutFilter
     parent_scopes = {"contact_id": ParentScope("contacts.Contact", "callout_participations__contact_id")}
+    event_names = services.CALLOUT_EVENTS
 
     def base_queryset(self):
         return selectors.callout_list(account=self.account)
@@ -34,8 +38,21 @@ class CalloutViewSet(ResourceViewSet):
         services.callout_delete(callout=instance)
 
     def perform_event(self, instance, event):
-        return services.callout_fire_event(callout=instance, event=event)
+        # who did it: the token and its account (single-tenant HTTP Basic has no token, only the account)
+        principal = self.request.user
+        return services.callout_fire_event(
+            callout=instance,
+            event=event,
+            access_token=getattr(principal, "token", None),
+            actor_account=getattr(principal, "account", None),
+        )
 
+    @extend_schema(
+        summary="Show a callout's statistics",
+        description="How far the callout has got: its participations (answered, still to call, given up) and its "
+        "phone calls by status, read from the callout's counters.",
+        responses=CalloutStatisticsSerializer,
+    )
     def statistics(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics."""
         return Response(selectors.callout_statistics(callout=self.get_object()))
@@ -44,6 +61,18 @@ class CalloutViewSet(ResourceViewSet):
         known = super().known_query_params()
         return known | {"from", "to"} if self.action == "statistics_series" else known
 
+    @extend_schema(
+        summary="Show a callout's progress per minute",
+        description="One point per minute from `from` to `to` (ISO 8601, UTC when no offset is given; `to` defaults "
+        "to now, `from` to an hour before `to`): calls dialled, answered, busy, not answered, failed and errored "
+        "in that minute, and participations answered / given up so far. A time that does not parse, `from` after "
+        "`to`, or a range too long is a 422.",
+        parameters=[
+            OpenApiParameter("from", str, description="The first minute (ISO 8601)."),
+            OpenApiParameter("to", str, description="The last minute (ISO 8601)."),
+        ],
+        responses=CalloutStatisticsSeriesSerializer,
+    )
     def statistics_series(self, request, *args, **kwargs):
         """GET /api/callouts/:id/callout_statistics/series?from=...&to=... (selectors.callout_statistics_series)."""
         start, end = request.query_params.get("from"), request.query_params.get("to")

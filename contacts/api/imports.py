@@ -57,6 +57,12 @@ class ContactImportViewSet(ResourceViewSet):
 
     permission_resource = "contacts"
     location_prefix = "contact_imports"
+    schema_description = (
+        "A CSV import of contacts: create uploads the file (multipart/form-data, field `file`; a header row with "
+        "`msisdn` and any metadata columns) and answers 201 at once; the rows are imported in the background, "
+        "creating or updating contacts by msisdn. `status` (queued, running, finished, failed) and the counts "
+        "report progress; `error_rows` names the rows that were refused. Needs `contacts_read` / `contacts_write`."
+    )
     read_serializer_class = ContactImportReadSerializer
     write_serializer_class = ContactImportWriteSerializer
     filterset_class = ContactImportFilter

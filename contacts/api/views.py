@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -34,6 +35,14 @@ class ContactViewSet(ResourceViewSet):
     def perform_destroy(self, instance):
         services.contact_delete(contact=instance)
 
+    @extend_schema(
+        summary="Create or update a contact by msisdn",
+        description="Creates the contact with this `msisdn` in the caller's account, or updates the one that has it "
+        "(its `metadata` merged as `metadata_merge_mode` says). Always answers 201 with the contact and its "
+        "`Location`.",
+        request=ContactWriteSerializer,
+        responses={201: ContactReadSerializer},
+    )
     def upsert(self, request, *args, **kwargs):
         """POST /api/contact_data: create or update by msisdn (always 201)."""
         contact = services.contact_upsert(account=self.account, **self.validated(ContactWriteSerializer))

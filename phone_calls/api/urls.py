@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from scfm.api.routing import event, nested, resource
+from scfm.api.routing import event, nested, resource, schema_as
 
 from .views import PhoneCallViewSet, RecordingViewSet, RemotePhoneCallEventViewSet, remote_phone_call_events
 
@@ -17,8 +17,13 @@ urlpatterns = [
         name="callout-participation-phone-calls",
     ),
     *nested("contacts/<int:contact_id>/phone_calls", PhoneCallViewSet, name="contact-phone-calls"),
-    # the webhook and the index share the path: remote_phone_call_events in views.py
-    path("remote_phone_call_events", remote_phone_call_events, name="remote_phone_call_events-list"),
+    # the webhook and the index share the path: remote_phone_call_events in views.py (the schema: the index here,
+    # the webhook's POST in webhook_schema.py)
+    path(
+        "remote_phone_call_events",
+        schema_as(remote_phone_call_events, RemotePhoneCallEventViewSet, {"get": "list"}),
+        name="remote_phone_call_events-list",
+    ),
     *resource(
         "remote_phone_call_events",
         RemotePhoneCallEventViewSet,

@@ -3,6 +3,8 @@ index and the providers' POST webhook share one path (`remote_phone_call_events`
 
 from django.http import FileResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from callouts import selectors as callout_selectors
 from scfm.api.fields import MetadataWriteSerializer
@@ -26,6 +28,7 @@ class PhoneCallViewSet(ResourceViewSet):
     read_serializer_class = PhoneCallReadSerializer
     write_serializer_class = PhoneCallWriteSerializer
     filterset_class = PhoneCallFilter
+    event_names = services.PHONE_CALL_EVENTS
     parent_scopes = {
         "callout_id": ParentScope("callouts.Callout", "callout_id"),
         "callout_participation_id": ParentScope(
@@ -62,6 +65,10 @@ class RemotePhoneCallEventViewSet(ResourceViewSet):
 
     permission_resource = "remote_phone_call_events"
     location_prefix = "remote_phone_call_events"
+    schema_description = (
+        "A remote phone call event is a callback a provider posted about a call (its form parameters in `details`). "
+        "Only `metadata` can be changed."
+    )
     read_serializer_class = RemotePhoneCallEventReadSerializer
     update_serializer_class = MetadataWriteSerializer
     filterset_class = RemotePhoneCallEventFilter
@@ -98,12 +105,21 @@ class RecordingViewSet(ResourceViewSet):
 
     permission_resource = "recordings"
     location_prefix = "recordings"
+    schema_description = "Recordings of calls whose call flow records the caller; the audio is at `.mp3`."
     read_serializer_class = RecordingReadSerializer
     filterset_class = RecordingFilter
 
     def base_queryset(self):
         return selectors.recording_list(account=self.account)
 
+    @extend_schema(
+        summary="Download a recording's audio",
+        description="The recording as MP3, once fetched from the provider; until then a 302 to the provider's copy.",
+        responses={
+            (200, "audio/mpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The MP3."),
+            302: OpenApiResponse(description="Not fetched yet: `Location` is the provider's copy."),
+        },
+    )
     def audio(self, request, *args, **kwargs):
         """The stored mp3, or a 302 to the provider's copy while it has not been fetched yet."""
         recording = self.get_object()

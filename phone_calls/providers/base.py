@@ -12,7 +12,8 @@ classified once, here, so the dispatcher never guesses:
 - ``retry``: the request was certainly not processed (429); the call goes back to ``created`` and is dialled
   later, without any risk of a second real call.
 - ``unknown``: the request may have been processed (read timeout, 5xx, connection dropped after sending). The call
-  is never re-dialled; a status callback (correlated by ``phone_call_id``) or the hourly expiry settles it.
+  is never re-dialled blindly: a status callback (correlated by ``phone_call_id``) settles it, or after a few minutes
+  the provider is asked whether it created the call (phone_calls/unrecorded.py); the hourly expiry is the last resort.
 
 Which provider answer is which is one table, CREATE_ERROR_TABLE in twilio.py (Somleng speaks the same API).
 """
@@ -20,7 +21,7 @@ Which provider answer is which is one table, CREATE_ERROR_TABLE in twilio.py (So
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,9 @@ class CreateResult:
     remote_direction: str | None = None
     response: dict = field(default_factory=dict)
     error_message: str | None = None
+    # why it failed, for the provider-errors metric (phone_calls/metrics.py): the provider's error code as a string
+    # ("21211"), "network" when it could not be reached or did not answer, None when accepted or not known
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,12 @@ class Provider:
     def fetch_call(self, remote_call_id: str) -> FetchResult:
         """The provider's current view of a call; raises ProviderError."""
         raise NotImplementedError
+
+    def calls_created_to(self, msisdn: str, since: datetime) -> list[CreateResult]:
+        """The calls the provider created to `msisdn` at `since` or later, newest first, as ACCEPTED results (what
+        polling.py needs to learn whether a create request whose answer was lost ever arrived). Raises
+        ProviderError when it cannot tell (then nobody is dialled again; the hourly expiry settles the call)."""
+        raise ProviderError(f"{self.name} cannot look up calls")
 
     def call_accepted(self, phone_call: PhoneCall) -> None:
         """Called once the call is stored as remotely queued (after commit). Real providers do nothing."""

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections import OrderedDict
+from datetime import timedelta
 from typing import Any
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.call import CallList  # noqa: F401 - loaded once, before a worker forks its pool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ..statuses import REMOTE_STATUS_TO_STATUS
@@ -96,6 +102,48 @@ def never_sent(error: requests.RequestException) -> bool:
     return False
 
 
+# One keep-alive connection pool per account and process: the dialler sends a batch's create requests from up to
+# DIAL_POOL_SIZE threads at once (phone_calls/dial_batches.py), so the pool holds as many connections. A fresh
+# TwilioHttpClient per request (what twilio's Client does by default) opens a new TCP (and TLS) connection per call.
+DIAL_POOL_SIZE = 16
+POOLED_CLIENTS_MAX = 64  # accounts whose client a process keeps (least recently used go first)
+_clients: OrderedDict[tuple, Client] = OrderedDict()
+_clients_lock = threading.Lock()
+os.register_at_fork(after_in_child=_clients.clear)  # a pool's sockets must not be shared with a forked child
+
+
+def pooled_client(account_sid: str, auth_token: str, api_base_url: str | None, timeout: float) -> Client:
+    """The twilio `Client` of these credentials and base URL, kept per process and shared by threads: one
+    `TwilioHttpClient` whose requests.Session holds DIAL_POOL_SIZE keep-alive connections (http and https)."""
+    key = (account_sid, auth_token, api_base_url, timeout)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is not None:
+            _clients.move_to_end(key)
+            return client
+        http_client = TwilioHttpClient(timeout=timeout)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=DIAL_POOL_SIZE)
+        for scheme in ("http://", "https://"):
+            http_client.session.mount(scheme, adapter)
+        client = Client(
+            account_sid,
+            auth_token,
+            http_client=http_client,
+            # non-empty, so TWILIO_REGION / TWILIO_EDGE in os.environ cannot rewrite the host
+            environment={"TWILIO_ACCOUNT_SID": account_sid},
+        )
+        if api_base_url:
+            client.api.base_url = api_base_url
+        _clients[key] = client
+        while len(_clients) > POOLED_CLIENTS_MAX:
+            _clients.popitem(last=False)
+        return client
+
+
+FIND_PAGE_SIZE = 50
+FIND_CLOCK_SKEW = timedelta(minutes=1)
+
+
 def _duration(value) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -130,16 +178,8 @@ class TwilioProvider(Provider):
         )
 
     def client(self) -> Client:
-        client = Client(
-            self.account_sid,
-            self.auth_token,
-            http_client=TwilioHttpClient(timeout=self.timeout),
-            # non-empty, so TWILIO_REGION / TWILIO_EDGE in os.environ cannot rewrite the host
-            environment={"TWILIO_ACCOUNT_SID": self.account_sid},
-        )
-        if self.api_base_url:
-            client.api.base_url = self.api_base_url
-        return client
+        """The process's pooled client for these credentials (`pooled_client`): safe to use from many threads."""
+        return pooled_client(self.account_sid or "", self.auth_token or "", self.api_base_url, self.timeout)
 
     def create_call(self, phone_call, params: dict) -> CreateResult:
         if not (self.account_sid and self.auth_token):
@@ -150,12 +190,14 @@ class TwilioProvider(Provider):
             call = self.client().calls.create(**kwargs)
         except TwilioRestException as error:
             message = f"{error.msg} (code {error.code}, HTTP {error.status})"
-            return CreateResult(create_error_outcome(error.status, error.code), error_message=message)
+            outcome = create_error_outcome(error.status, error.code)
+            code = str(error.code) if error.code not in (None, "") else None
+            return CreateResult(outcome, error_message=message, error_code=code)
         except requests.RequestException as error:
             # unreachable (refused, unresolvable, connect timeout): never sent; the account cannot dial at all
             outcome = CreateOutcome.ACCOUNT_FAULT if never_sent(error) else CreateOutcome.UNKNOWN
             logger.warning("%s create for phone call %s: %s (%s)", self.name, phone_call.pk, error, outcome)
-            return CreateResult(outcome, error_message=f"{type(error).__name__}: {error}")
+            return CreateResult(outcome, error_message=f"{type(error).__name__}: {error}", error_code="network")
         except TwilioException as error:
             return CreateResult(CreateOutcome.UNKNOWN, error_message=str(error))
         return CreateResult(
@@ -165,6 +207,27 @@ class TwilioProvider(Provider):
             remote_direction=call.direction,
             response=call_properties(call),
         )
+
+    def calls_created_to(self, msisdn: str, since) -> list[CreateResult]:
+        """Calls.list by To (newest first, one page of FIND_PAGE_SIZE) created since `since` less FIND_CLOCK_SKEW
+        (our clock and the provider's may differ)."""
+        if not (self.account_sid and self.auth_token):
+            raise ProviderError(f"{self.name} credentials are not configured")
+        try:
+            calls = self.client().calls.list(to=msisdn, limit=FIND_PAGE_SIZE, page_size=FIND_PAGE_SIZE)
+        except (TwilioException, requests.RequestException) as error:
+            raise ProviderError(str(error)) from error
+        return [
+            CreateResult(
+                CreateOutcome.ACCEPTED,
+                remote_call_id=call.sid,
+                remote_status=call.status,
+                remote_direction=call.direction,
+                response=call_properties(call),
+            )
+            for call in calls
+            if call.to == msisdn and call.date_created is not None and call.date_created >= since - FIND_CLOCK_SKEW
+        ]
 
     def fetch_call(self, remote_call_id: str) -> FetchResult:
         if not (self.account_sid and self.auth_token):

@@ -20,3 +20,11 @@ def nested(route: str, viewset, *, actions=None, name: str) -> list:
 
 def event(route: str, viewset, *, name: str) -> list:
     return [path(route, viewset.as_view({"post": "fire_event"}), name=name)]
+
+
+def schema_as(view, viewset, actions: dict[str, str]):
+    """Has the OpenAPI schema document the plain function `view` as `viewset`'s `actions` (the attributes DRF's
+    as_view sets, which drf-spectacular reads), for a path a function view shares between a viewset action and
+    something else (`/api/remote_phone_call_events`: the index, and the provider webhook on POST). Returns `view`."""
+    view.cls, view.initkwargs, view.actions = viewset, {}, actions
+    return view

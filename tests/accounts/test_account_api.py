@@ -394,3 +394,20 @@ def test_dialling_settings_in_range_are_stored(make_client, account):
     account.refresh_from_db()
     assert account.settings["retry_backoff_seconds"] == 60
     assert account.settings["free_form"] == {"anything": ["goes"]}
+
+
+def test_time_zone_setting_is_accepted_by_the_api(make_client, account):
+    client = make_client(account)
+    assert (
+        client.patch("/api/account", {"settings": {"time_zone": "Asia/Phnom_Penh"}}, format="json").status_code == 204
+    )
+    account.refresh_from_db()
+    assert account.settings["time_zone"] == "Asia/Phnom_Penh"
+
+
+def test_an_unknown_time_zone_is_unprocessable(make_client, account):
+    response = make_client(account).patch("/api/account", {"settings": {"time_zone": "Mars/Olympus"}}, format="json")
+    assert response.status_code == 422
+    assert response.json()["errors"]["settings"] == [
+        "time_zone must be a time zone name such as Asia/Phnom_Penh or UTC"
+    ]

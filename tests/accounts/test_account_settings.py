@@ -267,3 +267,20 @@ def test_account_services_refuse_bad_settings_and_store_nothing():
         account_update(account=account, settings={"phone_call_queue_limit": "lots"})
     account.refresh_from_db()
     assert account.settings == {**initial_settings(), "custom": 1}
+
+
+# -- time_zone ----------------------------------------------------------------------------------------------------
+def test_time_zone_is_utc_by_default():
+    assert parsed().time_zone == "UTC"
+
+
+@pytest.mark.parametrize("name", ["Asia/Phnom_Penh", "UTC", "America/Argentina/Buenos_Aires"])
+def test_time_zone_reads_an_iana_name_and_validates(name):
+    validate_settings({"time_zone": name})
+    assert parsed(time_zone=name).time_zone == name
+
+
+@pytest.mark.parametrize("junk", ["Mars/Olympus", "../etc/passwd", "asia/phnom_penh", 7, ["UTC"], "localtime"])
+def test_time_zone_refuses_what_zoneinfo_does_not_know_and_reads_it_as_utc(junk):
+    assert errors_of({"time_zone": junk}) == ["time_zone must be a time zone name such as Asia/Phnom_Penh or UTC"]
+    assert parsed(time_zone=junk).time_zone == "UTC"

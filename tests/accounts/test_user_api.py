@@ -207,6 +207,7 @@ def test_invite_event_sends_an_invitation_email(client_for, account, mailoutbox)
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["kate@example.com"]
     assert "invited" in mailoutbox[0].subject
+    assert "http://testserver/dashboard/invitations/" in mailoutbox[0].body  # a link to set a password
     user.refresh_from_db()
     assert user.invitation_sent_at is not None
 

@@ -12,6 +12,7 @@ Usage::
 
 What it serves:
 - ``POST /2010-04-01/Accounts/{sid}/Calls.json`` (201, a Twilio-shaped call resource, status ``queued``),
+  ``GET /2010-04-01/Accounts/{sid}/Calls.json?To=...`` (the account's calls, newest first, one page),
   ``GET /2010-04-01/Accounts/{sid}/Calls/{call_sid}.json`` (the call as it is now; 404/20404 if unknown),
   ``POST /2010-04-01/Accounts/{sid}/Calls/{call_sid}.json`` (update: ``Status=canceled|completed``).
 - HTTP Basic auth against the known accounts (``add_account``): 401 + code 20003 otherwise.
@@ -381,6 +382,15 @@ class FakeTwilio:
             status, body = 404, self._error_body(404, 20404, "The requested resource was not found")
         elif not self._authorized(account_sid, headers.get("Authorization")):
             status, body = 401, self._error_body(401, 20003, "Authenticate")
+        elif call_sid is None and method == "GET":
+            to = (form.get("To") or [None])[0]
+            with self._lock:
+                calls = [
+                    self._public(sid)
+                    for sid, call in reversed(self.calls.items())
+                    if call["account_sid"] == account_sid and (to is None or call["to"] == to)
+                ]
+            status, body = 200, {"calls": calls, "page": 0, "page_size": 50, "next_page_uri": None, "uri": path}
         elif call_sid is None and method == "POST":
             if self._injected((form.get("To") or [None])[0]) == "hang":
                 record.status = -1

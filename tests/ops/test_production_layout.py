@@ -8,7 +8,8 @@ What a container engine would do is translated, and nothing else:
 - compose interpolation (`${NAME:-default}`, `$$`) with a `.env` the test writes (its database, Redis db, short
   scheduler interval); the image's `ENV` lines (Dockerfile) under the service's `environment`;
 - service host names (`postgres`, `redis`) -> 127.0.0.1; the named volume's mount point (`/data`) -> a temporary
-  directory; a published container port (`8000`) -> a free local port; `%h` and `$HOSTNAME` -> the replica's name;
+  directory, and each container's own `/tmp` -> one of its own; a published container port (`8000`) -> a free
+  local port; `%h` and `$HOSTNAME` -> the replica's name;
 - a container -> a process group (`start_new_session`), so killing "the container" kills the Celery pool with it;
 - `depends_on`: migrate must exit 0 first; a service with a `healthcheck` is waited for by running its probe.
 
@@ -181,7 +182,8 @@ class Stack:
     def container(self, name: str, replica: int = 1) -> Container:
         service = interpolate(self.compose["services"][name], {**os.environ, **self.dotenv})
         hostname = f"{name}-{replica}"
-        mounts = {}
+        mounts = {"/tmp": self.data_dir / f"{hostname}-tmp"}  # each container's own /tmp (PROMETHEUS_MULTIPROC_DIR)
+        mounts["/tmp"].mkdir(parents=True, exist_ok=True)
         for volume in service.get("volumes", []):
             source, _, target = volume.partition(":")
             mounts[target] = self.data_dir / source

@@ -1,5 +1,6 @@
 """The dispatcher, the dial step, polling, sweeping and the scheduler tick (tasks run inline)."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def account_on(fake, **settings):
+    if fake is None:  # claims only: nobody is dialled
+        return AccountFactory(settings={"phone_call_queue_limit": 200, **settings})
     return AccountFactory(
         platform_provider_name="somleng",
         somleng_account_sid=fake.account_sid,
@@ -97,13 +100,40 @@ def test_in_flight_calls_are_capped_by_the_queue_limit(fake_twilio, django_captu
     )
 
 
-def test_pacing_limits_calls_per_second(fake_twilio, django_capture_on_commit_callbacks):
-    account = account_on(fake_twilio, max_calls_per_second=2)
-    calls_in(CalloutFactory(account=account, status="running"), 6)
-    assert dispatch(account, django_capture_on_commit_callbacks) == 2  # a one-second burst
-    state = DispatchState.objects.get(pk=account.pk)
-    DispatchState.objects.filter(pk=account.pk).update(refilled_at=state.refilled_at - timedelta(seconds=1))
-    assert dispatch(account, django_capture_on_commit_callbacks) == 2
+def test_paced_calls_are_claimed_with_send_slots_one_interval_apart(db):
+    account = account_on(None, max_calls_per_second=10)
+    calls_in(CalloutFactory(account=account, status="running"), 12)
+    before = time.time()
+    claimed = dispatching.phone_calls_claim(account_id=account.pk, inline=True)
+    assert len(claimed.phone_call_ids) == 5  # the slots of the next half second: no burst, first second <= rate
+    slots = [claimed.send_at[pk] for pk in claimed.phone_call_ids]
+    assert before - 0.01 <= slots[0] <= time.time() + dispatching.PACED_LEAD.total_seconds()
+    gaps = [later - earlier for earlier, later in zip(slots, slots[1:], strict=False)]
+    assert gaps == pytest.approx([(1 + dispatching.PACING_MARGIN) / 10] * 4, abs=1e-5)
+    again = dispatching.phone_calls_claim(account_id=account.pk, inline=True)  # the schedule goes on
+    assert len(again.phone_call_ids) <= 1
+    assert [again.send_at[pk] for pk in again.phone_call_ids] == pytest.approx(
+        [slots[-1] + (1 + dispatching.PACING_MARGIN) / 10] * len(again.phone_call_ids), abs=1e-5
+    )
+
+
+def test_pacing_starts_anew_after_a_gap_instead_of_catching_up(db):
+    account = account_on(None, max_calls_per_second=10)
+    calls_in(CalloutFactory(account=account, status="running"), 12)
+    dispatching.phone_calls_claim(account_id=account.pk, inline=True)
+    DispatchState.objects.filter(pk=account.pk).update(next_slot_at=timezone.now() - timedelta(seconds=5))
+    claimed = dispatching.phone_calls_claim(account_id=account.pk, inline=True)
+    assert len(claimed.phone_call_ids) == 5
+    assert min(claimed.send_at.values()) >= time.time() - 0.5
+
+
+def test_the_dispatch_loop_sends_paced_calls_at_their_slots(fake_twilio, django_capture_on_commit_callbacks):
+    account = account_on(fake_twilio, max_calls_per_second=5)
+    calls_in(CalloutFactory(account=account, status="running"), 3)
+    assert dispatch(account, django_capture_on_commit_callbacks) == 3  # slots 0, 0.202 and 0.404 s after the first
+    arrivals = [request.at for request in fake_twilio.create_requests()]
+    assert len(arrivals) == 3
+    assert arrivals[-1] - arrivals[0] >= 0.2  # spread over the slots, not sent at once
 
 
 def test_a_redelivered_dial_task_never_dials_twice(fake_twilio, django_capture_on_commit_callbacks):

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"api/schema", "api/docs"}
+PUBLIC = {"api/schema", "api/docs", "api/redoc"}
 SIGNED_WEBHOOKS = {"api/remote_phone_call_events"}  # POST is the provider's webhook (signature, not a token)
 UNKNOWN_ID = "987654321"
 

@@ -1,18 +1,27 @@
-"""The API fuzzed from its own OpenAPI schema (schemathesis): no generated request may get a 5xx.
+"""The API fuzzed from its own OpenAPI schema (schemathesis): no generated request may get a 5xx, and every response
+conforms to the schema — its status code is documented for the operation, and its content type, required headers
+(`Per-Page`, `Total`, `Location`) and body match what the schema declares (CHECKS).
 
 Every operation of /api/schema — including each list's declared `page`, `per_page`, `sort` and `q[...]` filters
-(scfm.api.schema) — gets requests that follow the schema (positive) and requests that break it (negative), with a
-super-admin token and with an ordinary account's token, against PostgreSQL. About 2,600 requests in all (13 per
-operation and token); EXAMPLES keeps the run under about two minutes.
+(scfm.api.schema) and the provider webhooks — gets requests that follow the schema (positive) and requests that break
+it (negative), with a super-admin token and with an ordinary account's token, against PostgreSQL. About 2,700
+requests in all (13 per operation and token); RUNS keeps the run under about two minutes. The webhooks, which a
+fuzzer cannot sign, also get signed requests below.
 """
+
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
+from schemathesis import checks as st_checks
+from schemathesis.core.failures import FailureGroup
+from twilio.request_validator import RequestValidator
 
 from tests.factories import (
     AccessTokenFactory,
@@ -23,6 +32,9 @@ from tests.factories import (
     PhoneCallFactory,
     UserFactory,
 )
+from tests.phone_calls.webhook_helpers import TWILIO_TOKEN, callback_params, outbound_call, provider_account
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # (mode, whether ids in the path name the caller's real rows, examples per operation): most examples reach real
 # rows, so bodies and query strings get past the 404 into serializers, services and selectors
@@ -81,9 +93,19 @@ def _operations(schema):
     return [result.ok() for result in schema.get_all_operations()]
 
 
+# what every response must satisfy: no 5xx, and its status code, content type, headers and body as the schema says
+CHECKS = [
+    st_checks.not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.content_type_conformance,
+    st_checks.response_headers_conformance,
+    st_checks.response_schema_conformance,
+]
+
+
 def _fuzz(schema, token: str, ids: dict[str, int]) -> list[str]:
-    """Every operation fuzzed in each of RUNS with `token`; the requests that got a 5xx, described."""
-    server_errors: list[str] = []
+    """Every operation fuzzed in each of RUNS with `token`; the requests whose responses failed CHECKS, described."""
+    failures: list[str] = []
     headers = {"Authorization": f"Bearer {token}"}
     for operation in _operations(schema):
         for mode, pin, examples in RUNS:
@@ -103,26 +125,28 @@ def _fuzz(schema, token: str, ids: dict[str, int]) -> list[str]:
             )
             def run(case):
                 response = case.call(headers=headers)
-                if response.status_code >= 500:
-                    server_errors.append(
-                        f"{response.status_code} {case.method} {case.formatted_path} query={case.query!r} "
-                        f"body={case.body!r}"[:600]
-                    )
+                try:
+                    case.validate_response(response, checks=CHECKS, headers=headers)
+                except FailureGroup as group:
+                    for failure in group.exceptions:
+                        failures.append(
+                            f"{failure.title}: {response.status_code} {case.method} {case.operation.path} | "
+                            f"{case.formatted_path} query={case.query!r} body={case.body!r} | "
+                            + " ".join(failure.message.split())[:300]
+                        )
 
             run()
-    return server_errors
+    return failures
 
 
 @pytest.mark.parametrize("role", ["super_admin", "ordinary"])
-def test_no_generated_request_gets_a_server_error_when_fuzzing_the_schema(
-    require_postgresql, schema, make_client, role
-):
+def test_every_response_conforms_to_the_schema_when_fuzzing_it(require_postgresql, schema, make_client, role):
     account = AccountFactory(permissions=["super_admin"]) if role == "super_admin" else AccountFactory()
     client = make_client(account)
 
-    server_errors = _fuzz(schema, client.token.token, _real_ids(account))
+    failures = _fuzz(schema, client.token.token, _real_ids(account))
 
-    assert server_errors == []
+    assert failures == []
 
 
 def test_schema_declares_page_per_page_sort_and_filters_when_an_operation_is_a_list(schema):
@@ -139,3 +163,46 @@ def test_schema_declares_page_per_page_sort_and_filters_when_an_operation_is_a_l
     assert len(pages) == 4
     for operation in pages:
         assert {"page", "per_page", "sort"} <= query_names(operation), operation.path
+
+
+def _signed_webhook_case(schema, path: str, params: dict, query: dict | None = None):
+    """A case of the webhook operation at `path`, signed as the provider signs it (the URL under SCFM_PUBLIC_URL)."""
+    url = django_settings.SCFM_PUBLIC_URL + path + (f"?{urlencode(query)}" if query else "")
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    return schema[path]["POST"].Case(
+        query=query, body=params, headers={"X-Twilio-Signature": signature}, media_type=FORM_CONTENT_TYPE
+    )
+
+
+@pytest.mark.parametrize("path", ["/twilio_webhooks/phone_call_events", "/api/remote_phone_call_events"])
+def test_a_signed_provider_callback_gets_the_twiml_the_schema_documents(db, schema, path):
+    call = outbound_call(provider_account())
+    case = _signed_webhook_case(schema, path, callback_params(CallStatus="in-progress"), {"phone_call_id": call.pk})
+
+    response = case.call()
+
+    assert response.status_code == 200
+    assert response.headers["content-type"][0].startswith("text/xml")
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_a_signed_recording_callback_gets_the_204_the_schema_documents(db, schema):
+    outbound_call(provider_account(), call_sid="CA1")
+    params = {**callback_params(), "RecordingSid": "RE1", "RecordingUrl": "https://api.twilio.com/RE1"}
+    case = _signed_webhook_case(schema, "/twilio_webhooks/recording_status_callbacks", params)
+
+    response = case.call()
+
+    assert response.status_code == 204
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_an_unsigned_provider_callback_gets_the_403_the_schema_documents(db, schema):
+    case = schema["/twilio_webhooks/phone_call_events"]["POST"].Case(
+        body=callback_params(), media_type=FORM_CONTENT_TYPE
+    )
+
+    response = case.call()
+
+    assert response.status_code == 403
+    case.validate_response(response, checks=CHECKS)

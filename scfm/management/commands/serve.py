@@ -40,6 +40,8 @@ class Command(BaseCommand):
                 "-m",
                 "gunicorn",
                 "scfm.wsgi:application",
+                "--config",
+                "python:scfm.gunicorn_config",
                 "--bind",
                 f"{host}:{port}",
                 "--workers",
@@ -76,7 +78,8 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
-        processes = {name: _start(command) for name, command in commands.items()}
+        environments = _metrics_environments()
+        processes = {name: _start(command, environments.get(name)) for name, command in commands.items()}
         self.stdout.write(f"SCFM is running on http://{host}:{port}/api/docs (Ctrl-C stops it)")
         self.stdout.write(
             f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
@@ -114,16 +117,28 @@ class Command(BaseCommand):
                     break
                 self.stderr.write(f"{name} exited with code {process.returncode}; restarting it")
                 restarts[name] = [*recent, time.monotonic()]
-                processes[name] = _start(commands[name])
+                processes[name] = _start(commands[name], environments.get(name))
             time.sleep(0.5)
         _stop_all([*processes.values(), *(process for process, _ in draining)])
         sys.exit(exit_code)
 
 
-def _start(command: list[str]) -> subprocess.Popen:
+def _metrics_environments() -> dict[str, dict[str, str]]:
+    """The web and the worker count metrics in directories of their own under SCFM_DATA_DIR/metrics (each empties
+    its own as it starts); the web's /metrics adds the worker's (SCFM_METRICS_EXTRA_DIRS), so one scrape of the web
+    port sees the dials too (scfm/metrics.py)."""
+    root = settings.DATA_DIR / "metrics"
+    web, worker = str(root / "web"), str(root / "worker")
+    return {
+        "web": {**os.environ, "PROMETHEUS_MULTIPROC_DIR": web, "SCFM_METRICS_EXTRA_DIRS": worker},
+        "worker": {**os.environ, "PROMETHEUS_MULTIPROC_DIR": worker},
+    }
+
+
+def _start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
     """Each child leads a process group of its own, so stopping it stops what it forked (gunicorn and Celery pool
     workers), and Ctrl-C in the terminal reaches only `serve`, which stops the children in order."""
-    return subprocess.Popen(command, start_new_session=True)
+    return subprocess.Popen(command, start_new_session=True, env=env)
 
 
 def _kill_group(process: subprocess.Popen, sig: int) -> None:

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_dialling_pause"),
         ("batch_operations", "0002_initial"),
-        ("callouts", "0002_counters_given_up"),
+        ("callouts", "0005_rehearsal_copy_cursor"),
         ("contacts", "0004_account_id_index"),
     ]
 

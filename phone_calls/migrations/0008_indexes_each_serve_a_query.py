@@ -8,9 +8,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_dialling_pause"),
         ("batch_operations", "0002_initial"),
-        ("callouts", "0003_fk_indexes_served_by_named_indexes"),
+        ("callouts", "0006_fk_indexes_served_by_named_indexes"),
         ("contacts", "0005_fk_index_served_by_account_id_idx"),
-        ("phone_calls", "0005_callout_list_indexes"),
+        ("phone_calls", "0007_dispatchstate_next_slot_at"),
     ]
 
     operations = [
