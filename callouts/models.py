@@ -31,7 +31,8 @@ class Callout(FSMModelMixin, TimestampedModel):
         PAUSED = "paused"
         STOPPED = "stopped"
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="callouts")
+    # indexed by callouts_account_status_idx (Meta), which starts with it
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="callouts", db_index=False)
     status = FSMField(default=Status.INITIALIZED, choices=Status.choices, protected=True)
     call_flow_logic = models.CharField(max_length=255)
     audio_url = models.CharField(max_length=2048, null=True, blank=True)
@@ -88,14 +89,20 @@ class CalloutParticipation(TimestampedModel):
     used). A new call (a manual call, a PhoneCallCreate batch) or an answer clears it (callouts/counters.py).
     """
 
-    callout = models.ForeignKey(Callout, on_delete=models.PROTECT, related_name="callout_participations")
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="callout_participations")
+    # no automatic FK indexes: the unique (callout, ...) constraints and participations_contact_idx serve them
+    callout = models.ForeignKey(
+        Callout, on_delete=models.PROTECT, related_name="callout_participations", db_index=False
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, related_name="callout_participations", db_index=False
+    )
     callout_population = models.ForeignKey(
         "batch_operations.BatchOperation",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="callout_participations",
+        db_index=False,  # participations_pop_idx (Meta)
     )
     msisdn = models.CharField(max_length=32)
     call_flow_logic = models.CharField(max_length=255)
@@ -113,7 +120,8 @@ class CalloutParticipation(TimestampedModel):
         indexes = [
             # /api/contacts/:id/callout_participations and the contact delete check
             models.Index(fields=["contact"], name="participations_contact_idx"),
-            # a population's results
+            # a population's results (/api/batch_operations/:id/callout_participations, callouts.selectors) and the
+            # operation's PROTECT check on delete
             models.Index(fields=["callout_population"], name="participations_pop_idx"),
             # /api/callouts/:id/callout_participations, newest first (keyset over the callout's rows)
             models.Index(fields=["callout", "-id"], name="participations_callout_id_idx"),
@@ -130,7 +138,8 @@ class CalloutCount(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="+")
+    # indexed by callout_counts_read_idx (Meta), which starts with it
+    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=40)
     minute = models.DateTimeField(null=True, blank=True)
     count = models.BigIntegerField()

@@ -6,7 +6,8 @@ from scfm.models import TimestampedModel
 class Contact(TimestampedModel):
     """A person an account can call: an E.164 phone number plus free-form metadata (name, location, language...)."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="contacts")
+    # indexed by contacts_account_id_idx (Meta), which starts with it
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="contacts", db_index=False)
     msisdn = models.CharField(max_length=32)
     metadata = models.JSONField(default=dict)
 

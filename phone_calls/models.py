@@ -15,20 +15,29 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
 
     Status = PhoneCallStatus
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="phone_calls")
+    # Foreign keys carry no index of their own (db_index=False): each is served by a named index in Meta that
+    # starts with the column, so a population's INSERT maintains one index per column, not two.
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="phone_calls", db_index=False
+    )
     callout = models.ForeignKey(
-        "callouts.Callout", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+        "callouts.Callout", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls", db_index=False
     )
     callout_participation = models.ForeignKey(
-        "callouts.CalloutParticipation", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+        "callouts.CalloutParticipation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="phone_calls",
+        db_index=False,
     )
     # none for a caller with no usable number (phone_calls/callers.py): `msisdn` keeps what the provider sent
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+        "contacts.Contact", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls", db_index=False
     )
     status = FSMField(default=PhoneCallStatus.CREATED, choices=PhoneCallStatus.choices, protected=True)
     msisdn = models.CharField(max_length=255)
-    remote_call_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    remote_call_id = models.CharField(max_length=255, null=True, blank=True)  # unique: see Meta
     remote_status = models.CharField(max_length=64, null=True, blank=True)
     remote_direction = models.CharField(max_length=64, null=True, blank=True)
     remote_error_message = models.TextField(null=True, blank=True)
@@ -44,13 +53,28 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
     queue_after = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     create_batch_operation = models.ForeignKey(
-        "batch_operations.BatchOperation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "batch_operations.BatchOperation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     queue_batch_operation = models.ForeignKey(
-        "batch_operations.BatchOperation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "batch_operations.BatchOperation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     queue_remote_fetch_batch_operation = models.ForeignKey(
-        "batch_operations.BatchOperation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "batch_operations.BatchOperation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -63,6 +87,14 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
                 condition=models.Q(status__in=["queued", "remotely_queued", "in_progress"]),
                 name="phone_calls_one_in_flight_per_participation",
             ),
+            # the provider's call id, unique once known: webhooks and polls find a call by it (status_callbacks,
+            # remote_events: `remote_call_id = %s`). Partial, so the calls still waiting to be dialled (NULL; most
+            # rows during a callout) are not in it; no varchar_pattern_ops copy (nothing searches it with LIKE).
+            models.UniqueConstraint(
+                fields=["remote_call_id"],
+                condition=models.Q(remote_call_id__isnull=False),
+                name="phone_calls_unique_remote_call_id",
+            ),
         ]
         indexes = [
             # the dispatcher (created calls of running callouts) and /api/callouts/:id/phone_calls?q[status]=...
@@ -70,19 +102,42 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
             models.Index(fields=["callout", "status", "-id"], name="phone_calls_callout_st_idx"),
             # /api/callouts/:id/phone_calls newest first (keyset over the callout's calls)
             models.Index(fields=["callout", "-id"], name="phone_calls_callout_id_idx"),
-            # in-flight counts per account and status filters; with -id, the dashboard's account-wide list of one
-            # status newest first and its capped count (index only, stopping at the cap)
+            # the dispatcher's in-flight count (`account_id = %s AND status IN (queued, remotely_queued,
+            # in_progress)`), /api/phone_calls?q[status]=..., the account's PROTECT check on delete; with -id, the
+            # dashboard's account-wide list of one status newest first and its capped count (index only)
             models.Index(fields=["account", "status", "-id"], name="phone_calls_account_st_idx"),
-            # /api/callout_participations/:id/phone_calls and retry checks
+            # /api/callout_participations/:id/phone_calls, retry checks and the participation's PROTECT check
             models.Index(fields=["callout_participation"], name="phone_calls_particip_idx"),
             # /api/contacts/:id/phone_calls and the contact delete check
             models.Index(fields=["contact"], name="phone_calls_contact_idx"),
-            # stale-status polling
-            models.Index(fields=["status", "remotely_queued_at"], name="phone_calls_stale_poll_idx"),
+            # stale-status polling (polling.phone_calls_stale_fetch_enqueue: remotely queued / in progress calls,
+            # oldest remotely_queued_at first): only those live rows are in it
+            models.Index(
+                fields=["remotely_queued_at"],
+                condition=models.Q(status__in=["remotely_queued", "in_progress"]),
+                name="phone_calls_stale_poll_idx",
+            ),
             # q[msisdn]
             models.Index(fields=["msisdn"], name="phone_calls_msisdn_idx"),
-            # created_at range filters
+            # created_at range filters (q[created_at_after] ...) and the retention sweep
             models.Index(fields=["created_at"], name="phone_calls_created_at_idx"),
+            # the three batch-operation references: `WHERE <fk> = %s` (a PhoneCallCreate's calls,
+            # callouts.selectors) and ON DELETE SET NULL when an operation is deleted; only the rows a batch touched
+            models.Index(
+                fields=["create_batch_operation"],
+                condition=models.Q(create_batch_operation__isnull=False),
+                name="phone_calls_create_batch_idx",
+            ),
+            models.Index(
+                fields=["queue_batch_operation"],
+                condition=models.Q(queue_batch_operation__isnull=False),
+                name="phone_calls_queue_batch_idx",
+            ),
+            models.Index(
+                fields=["queue_remote_fetch_batch_operation"],
+                condition=models.Q(queue_remote_fetch_batch_operation__isnull=False),
+                name="phone_calls_fetch_batch_idx",
+            ),
             # the dispatcher's claim: an account's created calls in id order
             models.Index(
                 fields=["account", "id"], condition=models.Q(status="created"), name="phone_calls_dispatch_idx"
@@ -138,7 +193,10 @@ class PhoneCall(FSMModelMixin, TimestampedModel):
 class RemotePhoneCallEvent(TimestampedModel):
     """One webhook callback from Twilio/Somleng about a call: the posted parameters, kept as they came."""
 
-    phone_call = models.ForeignKey(PhoneCall, on_delete=models.PROTECT, related_name="remote_phone_call_events")
+    # indexed by remote_events_call_idx (Meta), not a second automatic index
+    phone_call = models.ForeignKey(
+        PhoneCall, on_delete=models.PROTECT, related_name="remote_phone_call_events", db_index=False
+    )
     details = models.JSONField(default=dict)
     metadata = models.JSONField(default=dict)
     remote_call_id = models.CharField(max_length=255)

@@ -5,7 +5,7 @@ import json
 import time
 
 import psycopg
-from django.db import connection
+from django.db import connection, migrations
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
@@ -83,6 +83,38 @@ def no_tables_message(error: Exception) -> str:
         f"the database {database_name()} has no SCFM tables ({first_line}): {SAME_ENVIRONMENT}, or create them with "
         "`python manage.py migrate`"
     )
+
+
+class OnPostgreSQLByHand(migrations.SeparateDatabaseAndState):
+    """A migration step whose `database_operations` (hand-written SQL) run on PostgreSQL only; on any other database
+    (SQLite, the laptop mode) its `state_operations` run as Django would run them. For changes Django would do the
+    slow way on PostgreSQL, e.g. `db_index=False` on a foreign key, which Django does by dropping and re-adding the
+    constraint (a validation scan of the table) where one `DROP INDEX` is enough."""
+
+    def _states(self, app_label, from_state):
+        states = [from_state]
+        for operation in self.state_operations:
+            state = states[-1].clone()
+            operation.state_forwards(app_label, state)
+            states.append(state)
+        return states
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        states = self._states(app_label, from_state)
+        for index, operation in enumerate(self.state_operations):
+            operation.database_forwards(app_label, schema_editor, states[index], states[index + 1])
+        return None
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        states = self._states(app_label, to_state)
+        for index in reversed(range(len(self.state_operations))):
+            operation = self.state_operations[index]
+            operation.database_backwards(app_label, schema_editor, states[index + 1], states[index])
+        return None
 
 
 def count_within(queryset, *, timeout_ms: int) -> int | None:
