@@ -3,25 +3,12 @@ plain dicts built by callouts/selectors.py rather than a model serializer (rest-
 Statistics"; the series is SCFM's own, documented in docs/api.md)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 
 from .. import counters, selectors
 
-_ERRORS = inline_serializer(
-    name="Errors",
-    fields={
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            help_text='What was wrong, by the name of the parameter: `{"errors": {"to": ["..."]}}`.',
-        )
-    },
-)
-_COMMON_RESPONSES = {
-    401: OpenApiResponse(description="No or an unknown access token."),
-    403: OpenApiResponse(description="The token lacks the `callouts_read` permission."),
-    404: OpenApiResponse(description="No such callout in the caller's account."),
-}
+# 401/403/404/413/422 and their `Errors` / `NotFound` bodies come from scfm/api/schema.py, as for every operation.
 
 _STATISTICS = inline_serializer(
     name="CalloutStatistics",
@@ -75,7 +62,7 @@ statistics_schema = extend_schema(
         "Counts of the callout's participations and calls by status (rest-api-current.txt, Callout Statistics), "
         "read from the callout's counters: one query whatever the callout's size."
     ),
-    responses={200: _STATISTICS, **_COMMON_RESPONSES},
+    responses={200: _STATISTICS},
 )
 
 series_schema = extend_schema(
@@ -94,15 +81,5 @@ series_schema = extend_schema(
         ),
         OpenApiParameter("to", OpenApiTypes.DATETIME, description="ISO 8601 end; default: now."),
     ],
-    responses={
-        200: _SERIES,
-        **_COMMON_RESPONSES,
-        422: OpenApiResponse(
-            _ERRORS,
-            description=(
-                "`from` or `to` is not an ISO 8601 time, `from` is after `to`, or the range covers "
-                f"{selectors.SERIES_MAX_MINUTES} minutes or more."
-            ),
-        ),
-    },
+    responses={200: _SERIES},
 )
