@@ -280,3 +280,17 @@ def test_the_pacer_holds_every_second_to_the_rate_whatever_the_slots():
         in_window = [other for other in moments if moment <= other < moment + 1.0]
         assert len(in_window) <= 10, index
     assert all(later - earlier >= 1 / 10.5 - 1e-9 for earlier, later in zip(moments, moments[1:], strict=False))
+
+
+def test_the_first_window_after_an_idle_pacer_is_wider_for_the_new_connection():
+    """The first send of a run opens a connection and arrives late: the rate's next send waits a margin more."""
+    pacer = dial_batches._Pacer(min_gap=1 / 10.5, per_window=10)
+    first = [pacer.reserve(100.0) for _ in range(11)]
+    assert first[10] - first[0] >= dial_batches.PACER_WINDOW_SECONDS + dial_batches.PACER_FIRST_WINDOW_MARGIN_SECONDS
+    steady = [pacer.reserve(100.0) for _ in range(20)]  # later windows: no margin, the rate is kept
+    assert steady[-1] - steady[-11] < dial_batches.PACER_WINDOW_SECONDS + 0.01
+    idle_then = [pacer.reserve(steady[-1] + 5.0) for _ in range(11)]  # idle for a while: a new run, a new margin
+    assert (
+        idle_then[10] - idle_then[0]
+        >= dial_batches.PACER_WINDOW_SECONDS + dial_batches.PACER_FIRST_WINDOW_MARGIN_SECONDS
+    )
