@@ -63,6 +63,49 @@ def _population_sql(contacts_sql: str) -> str:
     )
 
 
+def _participation_sql(contacts_sql: str) -> str:
+    """SQLite (laptop mode) has no data-modifying WITH: its chunk takes two statements, the participations..."""
+    table = CalloutParticipation._meta.db_table
+    return (
+        f'INSERT INTO "{table}" (callout_id, contact_id, callout_population_id, msisdn, call_flow_logic, metadata, '
+        "answered, phone_calls_count, created_at, updated_at) "
+        "SELECT %s, c.id, %s, c.msisdn, %s, '{}', %s, 1, %s, %s "
+        f"FROM ({contacts_sql}) AS c WHERE 1 = 1 "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def _phone_call_sql() -> str:
+    """...then their calls: the participations above the highest id before the chunk, stamped with its time."""
+    calls = PhoneCall._meta.db_table
+    participations = CalloutParticipation._meta.db_table
+    return (
+        f'INSERT INTO "{calls}" (account_id, callout_id, callout_participation_id, contact_id, status, msisdn, '
+        "call_flow_logic, metadata, remote_response, remote_queue_response, remote_request_params, duration, "
+        "lock_version, created_at, updated_at) "
+        "SELECT %s, p.callout_id, p.id, p.contact_id, %s, p.msisdn, p.call_flow_logic, '{}', '{}', '{}', '{}', 0, 0, "
+        "p.created_at, p.updated_at "
+        f'FROM "{participations}" AS p '
+        "WHERE p.id > %s AND p.callout_population_id = %s AND p.created_at = %s"
+    )
+
+
+def _insert_chunk_two_statements(
+    cursor, contacts_sql: str, contacts_params, callout, operation, now
+) -> tuple[int, int]:
+    """The chunk on SQLite: (participations added, calls created)."""
+    newest = CalloutParticipation.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    cursor.execute(
+        _participation_sql(contacts_sql),
+        [callout.pk, operation.pk, callout.call_flow_logic, False, now, now, *contacts_params],
+    )
+    added = max(cursor.rowcount, 0)
+    if not added:
+        return 0, 0
+    cursor.execute(_phone_call_sql(), [callout.account_id, PhoneCall.Status.CREATED, newest, operation.pk, now])
+    return added, max(cursor.rowcount, 0)
+
+
 def _chunk_upper_bound(account_id: int, after: int, size: int) -> int | None:
     """The id of the size-th contact after `after`, or None when fewer are left (the last chunk)."""
     ids = Contact.objects.filter(account_id=account_id, id__gt=after).order_by("id").values_list("id", flat=True)
@@ -115,20 +158,25 @@ class CalloutPopulation(BatchOperationHandler):
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         callout = operation.callout
         with connection.cursor() as cursor:
-            cursor.execute(
-                _population_sql(contacts_sql),
-                [
-                    callout.pk,
-                    operation.pk,
-                    callout.call_flow_logic,
-                    now,
-                    now,
-                    *contacts_params,
-                    callout.account_id,
-                    PhoneCall.Status.CREATED,
-                ],
-            )
-            added, created = cursor.fetchone()
+            if connection.vendor != "postgresql":
+                added, created = _insert_chunk_two_statements(
+                    cursor, contacts_sql, contacts_params, callout, operation, now
+                )
+            else:
+                cursor.execute(
+                    _population_sql(contacts_sql),
+                    [
+                        callout.pk,
+                        operation.pk,
+                        callout.call_flow_logic,
+                        now,
+                        now,
+                        *contacts_params,
+                        callout.account_id,
+                        PhoneCall.Status.CREATED,
+                    ],
+                )
+                added, created = cursor.fetchone()
         if added:
             counters.counts_add(
                 callout.pk, {counters.PARTICIPATIONS: added, counters.CALL_KEYS[PhoneCall.Status.CREATED]: created}
