@@ -24,7 +24,7 @@
       width: Math.max(280, el.clientWidth),
       height: 260,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), timeZone); },
-      series: [{}].concat(keys.map(function (key, i) {
+      series: [{ label: labels.time }].concat(keys.map(function (key, i) {
         return { label: labels[key], stroke: colours[i], width: 2, points: { show: false } };
       })),
       axes: [{}, { size: 40 }],
