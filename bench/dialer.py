@@ -144,6 +144,8 @@ def delete_bench_accounts(cursor) -> None:
         "(SELECT id FROM callouts_callout WHERE account_id = ANY(%s))",
         "DELETE FROM callouts_calloutparticipation WHERE callout_id IN "
         "(SELECT id FROM callouts_callout WHERE account_id = ANY(%s))",
+        "DELETE FROM callouts_calloutevent WHERE callout_id IN "
+        "(SELECT id FROM callouts_callout WHERE account_id = ANY(%s))",
         "DELETE FROM callouts_callout WHERE account_id = ANY(%s)",
         "DELETE FROM contacts_contact WHERE account_id = ANY(%s)",
         "DELETE FROM phone_calls_dispatchstate WHERE account_id = ANY(%s)",
