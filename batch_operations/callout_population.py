@@ -64,7 +64,8 @@ def _population_sql(contacts_sql: str) -> str:
 
 
 def _participation_sql(contacts_sql: str) -> str:
-    """SQLite (laptop mode) has no data-modifying WITH: its chunk takes two statements, the participations..."""
+    """SQLite (laptop mode) has no data-modifying WITH: its chunk takes two statements, the participations, then
+    their calls (`created_calls_sql`: those above the highest id before the chunk, stamped with its time)."""
     table = CalloutParticipation._meta.db_table
     return (
         f'INSERT INTO "{table}" (callout_id, contact_id, callout_population_id, msisdn, call_flow_logic, metadata, '
@@ -75,8 +76,9 @@ def _participation_sql(contacts_sql: str) -> str:
     )
 
 
-def _phone_call_sql() -> str:
-    """...then their calls: the participations above the highest id before the chunk, stamped with its time."""
+def created_calls_sql(where: str) -> str:
+    """INSERT ... SELECT of one `created` call for each participation `p` that `where` selects (parameters: the
+    account id, the `created` status, then `where`'s own). Shared by population (on SQLite) and rehearsal copies."""
     calls = PhoneCall._meta.db_table
     participations = CalloutParticipation._meta.db_table
     return (
@@ -84,9 +86,7 @@ def _phone_call_sql() -> str:
         "call_flow_logic, metadata, remote_response, remote_queue_response, remote_request_params, duration, "
         "lock_version, created_at, updated_at) "
         "SELECT %s, p.callout_id, p.id, p.contact_id, %s, p.msisdn, p.call_flow_logic, '{}', '{}', '{}', '{}', 0, 0, "
-        "p.created_at, p.updated_at "
-        f'FROM "{participations}" AS p '
-        "WHERE p.id > %s AND p.callout_population_id = %s AND p.created_at = %s"
+        f'p.created_at, p.updated_at FROM "{participations}" AS p WHERE {where}'
     )
 
 
@@ -102,7 +102,10 @@ def _insert_chunk_two_statements(
     added = max(cursor.rowcount, 0)
     if not added:
         return 0, 0
-    cursor.execute(_phone_call_sql(), [callout.account_id, PhoneCall.Status.CREATED, newest, operation.pk, now])
+    cursor.execute(
+        created_calls_sql("p.id > %s AND p.callout_population_id = %s AND p.created_at = %s"),
+        [callout.account_id, PhoneCall.Status.CREATED, newest, operation.pk, now],
+    )
     return added, max(cursor.rowcount, 0)
 
 

@@ -23,6 +23,8 @@ from callouts.models import Callout, CalloutParticipation
 from phone_calls.models import PhoneCall
 from scfm.errors import DomainError
 
+from .callout_population import created_calls_sql
+
 _LAST_ID = 2**63 - 1  # the upper bound of the last chunk
 ALREADY_A_REHEARSAL = DomainError({"callout": ["is a rehearsal already: rehearse the real callout"]})
 
@@ -40,19 +42,6 @@ def _participation_copy_sql() -> str:
         "SELECT %s, p.contact_id, NULL, p.msisdn, p.call_flow_logic, p.metadata, %s, 1, %s, %s "
         f'FROM "{table}" AS p WHERE p.callout_id = %s AND p.id > %s AND p.id <= %s ORDER BY p.id '
         "ON CONFLICT DO NOTHING"
-    )
-
-
-def _phone_call_sql() -> str:
-    calls = PhoneCall._meta.db_table
-    participations = CalloutParticipation._meta.db_table
-    return (
-        f'INSERT INTO "{calls}" (account_id, callout_id, callout_participation_id, contact_id, status, msisdn, '
-        "call_flow_logic, metadata, remote_response, remote_queue_response, remote_request_params, duration, "
-        "lock_version, created_at, updated_at) "
-        "SELECT %s, p.callout_id, p.id, p.contact_id, %s, p.msisdn, p.call_flow_logic, '{}', '{}', '{}', '{}', 0, 0, "
-        "p.created_at, p.updated_at "
-        f'FROM "{participations}" AS p WHERE p.callout_id = %s AND p.id > %s AND p.created_at = %s'
     )
 
 
@@ -117,7 +106,8 @@ def _copy_next_chunk(rehearsal_id: int, size: int) -> bool:
             calls = 0
             if participations:
                 cursor.execute(
-                    _phone_call_sql(), [rehearsal.account_id, PhoneCall.Status.CREATED, rehearsal.pk, newest, now]
+                    created_calls_sql("p.callout_id = %s AND p.id > %s AND p.created_at = %s"),
+                    [rehearsal.account_id, PhoneCall.Status.CREATED, rehearsal.pk, newest, now],
                 )
                 calls = max(cursor.rowcount, 0)
         counters.counts_add(
